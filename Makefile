@@ -1,0 +1,49 @@
+# The README's two commands: `make run` and `make test`. Both set up what they need and are idempotent.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+DEMO := corpus/documents
+SHARED ?= ../shared
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup models run ingest-demo test eval lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	# torch first and pinned: a CPU build lies on local disk; anything unpinned would pull CUDA.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+models: setup
+	$(BIN)/briefing models install
+
+ingest-demo: models
+	$(BIN)/briefing ingest $(DEMO)
+
+run: ingest-demo
+	$(BIN)/briefing serve
+
+test: models
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+eval: models
+	$(BIN)/briefing eval --qa eval/qa --corpus $(SHARED)/corpus --json build/eval/results.json --report build/eval
+
+bench: models
+	$(BIN)/python bench/bench_index.py
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf build .pytest_cache
