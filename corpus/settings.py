@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 16
     # "auto" picks bfloat16 where the CPU has native bf16 (avx512_bf16/amx), else float32.
     embedding_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
+    # Vectors cached by (model, chunk hash); default: $home/cache/embeddings.sqlite.
+    embedding_cache: Path | None = None
 
     # Store: "edge" (Qdrant Edge, in-process) or "qdrant" (qdrant-client: server URL, or local mode path).
     store: Literal["edge", "qdrant"] = "edge"
