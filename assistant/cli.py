@@ -71,6 +71,24 @@ def corpus_inspect(paths: tuple[Path, ...], as_json: bool) -> None:
             click.echo(f"    cites: {', '.join(r['citations'])}")
 
 
+@corpus.command("fetch")
+@click.argument("identifiers", nargs=-1, required=True)
+@click.option("--dest", type=click.Path(path_type=Path), required=True, help="Folder to save the XML in.")
+def corpus_fetch(identifiers: tuple[str, ...], dest: Path) -> None:
+    """Fetch official publications (kst-33763-141, h-tk-20172018-70-12, …) as XML into DEST."""
+    from corpus.connectors.officielebekendmakingen import FetchError, fetch_publication
+
+    failed = 0
+    for ident in identifiers:
+        try:
+            click.echo(str(fetch_publication(ident, dest)))
+        except FetchError as e:
+            failed += 1
+            click.echo(f"! {e}", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
 @main.command()
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True)

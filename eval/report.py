@@ -1,0 +1,149 @@
+"""The eval report: a Markdown page with a metric table per configuration, per-kind bars and a table of
+failures, plus PNG plots (matplotlib). Readable by an official as well as an engineer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+if TYPE_CHECKING:
+    from eval.run import ConfigResult, EvalResult
+
+MAIN = [
+    ("hit1", "hit@1"),
+    ("hit5", "hit@5"),
+    ("recall10", "recall@10"),
+    ("mrr10", "MRR@10"),
+    ("ndcg10", "nDCG@10"),
+    ("key_fact_recall", "key facts"),
+    ("citation_precision", "cit. precision"),
+    ("citation_recall", "cit. recall"),
+    ("support_rate", "support"),
+    ("abstention_accuracy", "abstains (unanswerable)"),
+    ("false_abstention", "false abstention"),
+]
+
+
+def _fmt(v: float | None) -> str:
+    return "–" if v is None else f"{v:.2f}"
+
+
+def metric_table_markdown(configs: list[ConfigResult]) -> str:
+    head = "| configuration | " + " | ".join(label for _, label in MAIN) + " | median ms | p95 ms |"
+    sep = "|" + "---|" * (len(MAIN) + 3)
+    rows = [
+        f"| {c.name} | "
+        + " | ".join(_fmt(c.overall.get(k)) for k, _ in MAIN)
+        + f" | {c.latency_ms['median']:.0f} | {c.latency_ms['p95']:.0f} |"
+        for c in configs
+    ]
+    return "\n".join([head, sep, *rows])
+
+
+def _bar_per_kind(config: ConfigResult, path: Path) -> None:
+    kinds = list(config.per_kind)
+    metrics = [("hit5", "hit@5"), ("key_fact_recall", "key facts"), ("abstention_accuracy", "abstains")]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    width = 0.8 / len(metrics)
+    for i, (key, label) in enumerate(metrics):
+        vals = [config.per_kind[k].get(key) or 0.0 for k in kinds]
+        ax.bar([x + i * width for x in range(len(kinds))], vals, width, label=label)
+    ax.set_xticks([x + width for x in range(len(kinds))], kinds)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"Per kind of question ({config.name})")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _bar_configs(configs: list[ConfigResult], path: Path) -> None:
+    keys = [
+        ("hit1", "hit@1"),
+        ("mrr10", "MRR@10"),
+        ("key_fact_recall", "key facts"),
+        ("citation_recall", "cit. recall"),
+    ]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    width = 0.8 / len(configs)
+    for i, c in enumerate(configs):
+        vals = [c.overall.get(k) or 0.0 for k, _ in keys]
+        ax.bar([x + i * width for x in range(len(keys))], vals, width, label=c.name)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(keys))], [label for _, label in keys])
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Configurations compared")
+    ax.legend(fontsize=8, ncol=min(len(configs), 5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def failures(config: ConfigResult) -> list[dict[str, str]]:
+    out = []
+    for r in config.records:
+        m, ask = r["metrics"], r["ask"]
+        why = []
+        if m.get("answerable"):
+            if m.get("hit5") == 0.0:
+                why.append("no gold source in top 5")
+            if m.get("abstained"):
+                why.append("abstained")
+            elif (m.get("key_fact_recall") or 0) < 0.5:
+                why.append("key facts missing")
+            if m.get("citation_recall") is not None and m["citation_recall"] < 1.0:
+                why.append("citations missing")
+        elif not m.get("abstained"):
+            why.append("answered an unanswerable question")
+        if why:
+            out.append(
+                {
+                    "id": r["id"],
+                    "question": r["question"],
+                    "why": "; ".join(why),
+                    "got": (ask.get("answer") or "")[:220].replace("\n", " ").replace("|", "/"),
+                    "retrieved": ", ".join(r["retrieved"][:3]),
+                }
+            )
+    return out
+
+
+def write_report(result: EvalResult, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    default = result.configs[0]
+    _bar_configs(result.configs, out_dir / "configs.png")
+    _bar_per_kind(default, out_dir / "per_kind.png")
+    lines = [
+        "# Evaluation report",
+        "",
+        f"Gold set: `{result.qa}` ({result.n_items} items). Corpus: `{result.corpus}`.",
+        "",
+        "## Configurations",
+        "",
+        metric_table_markdown(result.configs),
+        "",
+        "![configurations](configs.png)",
+        "",
+        f"## Per kind of question ({default.name})",
+        "",
+        "| kind | " + " | ".join(label for _, label in MAIN) + " |",
+        "|" + "---|" * (len(MAIN) + 1),
+    ]
+    for kind, metrics in default.per_kind.items():
+        lines.append(f"| {kind} | " + " | ".join(_fmt(metrics.get(k)) for k, _ in MAIN) + " |")
+    lines += ["", "![per kind](per_kind.png)", "", f"## Failures ({default.name})", ""]
+    fails = failures(default)
+    if fails:
+        lines += ["| id | question | why | got | top retrieved |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {f['id']} | {f['question']} | {f['why']} | {f['got']} | {f['retrieved']} |" for f in fails
+        ]
+    else:
+        lines.append("None.")
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
