@@ -55,11 +55,11 @@ def embedder(models_dir: Path):
 
 @pytest.fixture(scope="session")
 def indexed_settings(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, models_dir: Path) -> Settings:
-    """The shared corpus plus the demo nota, ingested once per session into a throw-away store."""
+    """The shared corpus (which holds the demo nota too), ingested once per session into a throw-away store."""
     from index.ingest import ingest_paths
 
     home = tmp_path_factory.mktemp("indexed-home")
     s = Settings(home=home, models=models_dir, embedding_cache=TEST_CACHE / "embeddings.sqlite")
-    summary = ingest_paths([shared_corpus, DEMO], s, progress=False)
+    summary = ingest_paths([shared_corpus], s, progress=False)
     assert summary.documents > 0 and summary.chunks > 0, summary
     return s
