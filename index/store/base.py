@@ -81,9 +81,106 @@ class VectorStore(Protocol):
 
     def flush(self) -> None: ...
 
+    def optimize(self) -> bool:
+        """Housekeeping after a large batch of writes or deletes (Qdrant Edge: build HNSW, refresh BM25
+        statistics); a no-op where the engine does it itself. Returns whether anything was done."""
+        ...
+
     def close(self) -> None: ...
 
     @property
     def description(self) -> str:
         """Kind and location, e.g. ``qdrant-edge:/home/u/.local/share/briefing-assistant/store``."""
         ...
+
+
+# --- Shared by every implementation (added with the stores) ---------------------------------------------
+
+DENSE_VECTOR = "dense"  # named dense vector, cosine, size settings.embedding_dim
+SPARSE_VECTOR = "bm25"  # named sparse vector, BM25 term weights; IDF applied by the engine (Modifier.IDF)
+RRF_K = 60  # the usual reciprocal-rank-fusion constant; the same in every store so they rank alike
+
+# Engines order equal scores arbitrarily (by internal offsets that change on reopen and differ between
+# engines). Stores fetch a few extra hits and break ties by point id, so results are reproducible.
+TIE_MARGIN = 4
+
+# Payload fields with a keyword index in every store; `Filters.match` is meant for these.
+KEYWORD_INDEX_FIELDS: tuple[str, ...] = (
+    "doc_id",
+    "access",
+    "kind",
+    "dossier",
+    "kamerstukken",
+    "language",
+    "speaker",
+)
+# Integer yyyymmdd derived from payload "date" inside each store's add(), so that date ranges are a numeric
+# range filter in every engine (string dates cannot be range-filtered; datetime indexes reject "2018").
+DATE_INT_FIELD = "date_int"
+# Payload fields aggregated by list_documents().
+DOCUMENT_FIELDS: tuple[str, ...] = ("doc_id", "title", "kind", "access", "date", "doc_hash")
+
+
+class StoreConfigError(ValueError):
+    """An existing store does not match the configuration (e.g. another embedding size)."""
+
+
+class StoreBusyError(RuntimeError):
+    """An embedded store is open in another process (or twice in this one); it allows one writer."""
+
+
+def date_to_int(value: object, *, upper: bool = False) -> int | None:
+    """ISO ``yyyy[-mm[-dd]]`` (anything after the date is ignored) as ``yyyymmdd``.
+
+    A partial date is padded so that a range stays inclusive: as a lower bound "2018" means 20180000, as an
+    upper bound (``upper=True``) 20189999. Returns None for anything that is not such a date.
+    """
+    if not isinstance(value, str):
+        return None
+    parts = value.strip()[:10].split("-")
+    if not parts[0].isdigit() or len(parts[0]) != 4:
+        return None
+    digits = parts[0]
+    for p in parts[1:3]:
+        if not (p.isdigit() and len(p) == 2):
+            break
+        digits += p
+    pad = "9" if upper else "0"
+    return int(digits.ljust(8, pad))
+
+
+def date_bounds(filters: Filters) -> tuple[int | None, int | None]:
+    """The inclusive ``date_int`` range of a filter; ValueError for a bound that is not an ISO date."""
+    lo = date_to_int(filters.date_from) if filters.date_from else None
+    hi = date_to_int(filters.date_to, upper=True) if filters.date_to else None
+    if filters.date_from and lo is None:
+        raise ValueError(f"date_from is not an ISO date: {filters.date_from!r}")
+    if filters.date_to and hi is None:
+        raise ValueError(f"date_to is not an ISO date: {filters.date_to!r}")
+    return lo, hi
+
+
+def rank(hits: list[Hit], limit: int) -> list[Hit]:
+    """Best first, equal scores by point id; then cut to ``limit``."""
+    return sorted(hits, key=lambda h: (-h.score, h.id))[:limit]
+
+
+def documents_from_payloads(payloads: Sequence[dict[str, Any]]) -> list[DocumentInfo]:
+    """One DocumentInfo per doc_id, chunks counted; the first chunk seen supplies the metadata."""
+    docs: dict[str, DocumentInfo] = {}
+    for p in payloads:
+        doc_id = p.get("doc_id")
+        if not doc_id:
+            continue
+        info = docs.get(doc_id)
+        if info is None:
+            info = docs[doc_id] = DocumentInfo(
+                doc_id=doc_id,
+                title=p.get("title") or "",
+                kind=p.get("kind") or "",
+                access=p.get("access") or "",
+                date=p.get("date"),
+                doc_hash=p.get("doc_hash") or "",
+            )
+        info.chunks += 1
+    return sorted(docs.values(), key=lambda d: d.doc_id)

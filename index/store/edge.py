@@ -1,0 +1,265 @@
+"""Qdrant Edge: the embedded default store, a shard folder opened in-process (no server).
+
+Points written without `optimize()` stay in appendable plain segments, which queries scan exactly; the
+default optimizer config does not defer unoptimized points (``prevent_unoptimized`` is left unset), so
+everything is searchable right after `add()`. `optimize()` builds HNSW and merges segments; callers run it
+after large batches, not per add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from index.store.base import (
+    DATE_INT_FIELD,
+    DENSE_VECTOR,
+    DOCUMENT_FIELDS,
+    KEYWORD_INDEX_FIELDS,
+    RRF_K,
+    SPARSE_VECTOR,
+    TIE_MARGIN,
+    ChunkRecord,
+    DocumentInfo,
+    Filters,
+    Hit,
+    RetrievalMode,
+    SparseVector,
+    StoreBusyError,
+    StoreConfigError,
+    date_bounds,
+    date_to_int,
+    documents_from_payloads,
+    rank,
+)
+
+_BATCH = 256
+_SCROLL_PAGE = 1024
+
+
+class _NoMatch(Exception):
+    """A filter that can match nothing (an empty any-of list): skip the engine call."""
+
+
+def _config(dim: int) -> qe.EdgeConfig:
+    return qe.EdgeConfig(
+        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+    )
+
+
+def _to_filter(filters: Filters | None) -> qe.Filter | None:
+    if filters is None or filters.is_empty():
+        return None
+    must: list[Any] = []
+    for key, value in filters.match.items():
+        if isinstance(value, list):
+            if not value:
+                raise _NoMatch
+            must.append(qe.FieldCondition(key=key, match=qe.MatchAny(list(value))))
+        else:
+            must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
+    lo, hi = date_bounds(filters)
+    if lo is not None or hi is not None:
+        must.append(qe.FieldCondition(key=DATE_INT_FIELD, range=qe.RangeFloat(gte=lo, lte=hi)))
+    return qe.Filter(must=must)
+
+
+def _public_payload(payload: dict[str, Any] | None) -> dict[str, Any]:
+    out = dict(payload or {})
+    out.pop(DATE_INT_FIELD, None)
+    return out
+
+
+class EdgeStore:
+    """A Qdrant Edge shard at ``path``: created on first use, loaded afterwards."""
+
+    def __init__(self, path: Path | str, dim: int = 768) -> None:
+        self.path = Path(path)
+        self.dim = dim
+        config = _config(dim)
+        if (self.path / "edge_config.json").exists() or (self.path / "segments").exists():
+            try:
+                self._shard = qe.EdgeShard.load(str(self.path), config)
+            except Exception as e:  # the binding raises a bare Exception with the engine's message
+                if "incompatible" in str(e).lower():
+                    raise StoreConfigError(
+                        f"the store at {self.path} does not match this configuration "
+                        f"(dense size {dim}): {e}. Re-index into a new store folder."
+                    ) from e
+                if "WouldBlock" in str(e):
+                    raise StoreBusyError(
+                        f"the store at {self.path} is in use by another process (is `briefing serve` or an "
+                        "ingest running?); Qdrant Edge allows one process at a time"
+                    ) from e
+                raise
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._shard = qe.EdgeShard.create(str(self.path), config)
+        self._deleted = False  # since open: BM25 IDF statistics still count deleted points until reload
+        self._ensure_indexes()
+
+    def _ensure_indexes(self) -> None:
+        existing = set(self._shard.info().payload_schema)
+        for field in KEYWORD_INDEX_FIELDS:
+            if field not in existing:
+                self._shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+        if DATE_INT_FIELD not in existing:
+            self._shard.update(
+                qe.UpdateOperation.create_field_index(
+                    DATE_INT_FIELD, qe.IntegerIndexParams(lookup=False, range=True)
+                )
+            )
+
+    # --- writes ---------------------------------------------------------------------------------------
+
+    def add(self, chunks: Sequence[ChunkRecord]) -> None:
+        for start in range(0, len(chunks), _BATCH):
+            points = []
+            for c in chunks[start : start + _BATCH]:
+                if len(c.dense) != self.dim:
+                    raise StoreConfigError(
+                        f"chunk {c.id}: dense size {len(c.dense)}, store expects {self.dim}"
+                    )
+                payload = dict(c.payload)
+                d = date_to_int(payload.get("date"))
+                if d is not None:
+                    payload[DATE_INT_FIELD] = d
+                vectors = {
+                    DENSE_VECTOR: list(c.dense),
+                    SPARSE_VECTOR: qe.SparseVector(c.sparse.indices, c.sparse.values),
+                }
+                points.append(qe.Point(c.id, vectors, payload))
+            if points:
+                self._shard.update(qe.UpdateOperation.upsert_points(points))
+
+    def delete_document(self, doc_id: str) -> int:
+        flt = qe.Filter(must=[qe.FieldCondition(key="doc_id", match=qe.MatchValue(doc_id))])
+        n = self._shard.count(qe.CountRequest(exact=True, filter=flt))
+        if n:
+            self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+            self._deleted = True
+        return n
+
+    # --- reads ----------------------------------------------------------------------------------------
+
+    def query(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        limit: int = 10,
+        filters: Filters | None = None,
+        mode: RetrievalMode = "hybrid",
+        prefetch: int = 50,
+    ) -> list[Hit]:
+        try:
+            flt = _to_filter(filters)
+        except _NoMatch:
+            return []
+        fetch = limit + TIE_MARGIN
+        dense_q = qe.Query.Nearest(list(dense), using=DENSE_VECTOR) if dense is not None else None
+        # An empty sparse vector (a query of only stopwords) can match nothing: leave it out.
+        sparse_q = (
+            qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
+            if sparse is not None and sparse.indices
+            else None
+        )
+        if mode == "dense":
+            if dense_q is None:
+                raise ValueError("mode 'dense' needs a dense query vector")
+            request = qe.QueryRequest(limit=fetch, query=dense_q, filter=flt, with_payload=True)
+        elif mode == "bm25":
+            if sparse_q is None:
+                if sparse is None:
+                    raise ValueError("mode 'bm25' needs a sparse query vector")
+                return []
+            request = qe.QueryRequest(limit=fetch, query=sparse_q, filter=flt, with_payload=True)
+        elif mode == "hybrid":
+            stages = [q for q in (sparse_q, dense_q) if q is not None]
+            if not stages:
+                if dense is None and sparse is None:
+                    raise ValueError("hybrid mode needs a dense or a sparse query vector")
+                return []
+            # The filter goes into every prefetch, not only the fused query: a prefetch that ignored it
+            # would fill its `prefetch` slots with chunks the user may not see, leaving too few allowed ones.
+            prefetches = [qe.Prefetch(limit=max(prefetch, fetch), query=q, filter=flt) for q in stages]
+            request = qe.QueryRequest(
+                limit=fetch,
+                prefetches=prefetches,
+                query=qe.Fusion.Rrf(k=RRF_K),
+                filter=flt,
+                with_payload=True,
+            )
+        else:
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        points = self._shard.query(request)
+        hits = [Hit(id=str(p.id), score=float(p.score), payload=_public_payload(p.payload)) for p in points]
+        return rank(hits, limit)
+
+    def count(self, filters: Filters | None = None) -> int:
+        try:
+            flt = _to_filter(filters)
+        except _NoMatch:
+            return 0
+        return self._shard.count(qe.CountRequest(exact=True, filter=flt))
+
+    def _scroll_payloads(self, fields: Sequence[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        offset: Any = None
+        while True:
+            records, offset = self._shard.scroll(
+                qe.ScrollRequest(
+                    offset=offset,
+                    limit=_SCROLL_PAGE,
+                    with_payload=qe.PayloadSelector.Include(list(fields)),
+                    with_vector=False,
+                )
+            )
+            out.extend(r.payload or {} for r in records)
+            if offset is None:
+                return out
+
+    def list_documents(self) -> list[DocumentInfo]:
+        return documents_from_payloads(self._scroll_payloads(DOCUMENT_FIELDS))
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    def optimize(self) -> bool:
+        """Build HNSW and merge segments; blocking (minutes for ~100k points on 2 cores).
+
+        Also refreshes the sparse IDF statistics after deletes: Qdrant Edge 0.9 keeps counting deleted
+        points in them until the shard is loaded again (measured: deleting two of three points holding a
+        term left the survivor's BM25 score unchanged until reload), so replaced documents would skew BM25
+        scores until the next start. Reloading a flushed shard is cheap (see bench/bench_store.py).
+        """
+        changed = self._shard.optimize()
+        if self._deleted:
+            changed = True
+            self._shard.flush()
+            self._shard.close()
+            self._shard = qe.EdgeShard.load(str(self.path))
+            self._deleted = False
+        return changed
+
+    def flush(self) -> None:
+        self._shard.flush()
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None  # type: ignore[assignment]
+
+    @property
+    def description(self) -> str:
+        return f"qdrant-edge:{self.path}"
+
+    def __enter__(self) -> EdgeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
