@@ -1,0 +1,332 @@
+"""Incremental, idempotent, crash-safe ingest: files -> documents -> chunks -> vectors -> store.
+
+Bookkeeping, per document, in this order:
+1. chunk and embed (the slow part; the store is untouched, so a kill here loses nothing);
+2. delete the document's old points, upsert the new ones, flush the store;
+3. only then record (doc_id, path, doc_hash, n_chunks, model) in a small SQLite manifest.
+
+On start, every document whose store state disagrees with the manifest (chunk count, doc hash, or not in the
+manifest at all) is deleted from the store and forgotten, so the run re-ingests it. Point ids are
+deterministic, so a killed run plus a rerun ends with exactly the points of a clean run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus.models import Document, ReadError
+from corpus.settings import Settings
+from index.chunking import chunk_document, node_payload
+from index.store.base import ChunkRecord, VectorStore
+
+MANIFEST_NAME = "manifest.sqlite"
+# Points written in one run after which the store's index is rebuilt (Qdrant Edge: HNSW + segment merge).
+OPTIMIZE_AFTER = 5000
+
+
+@dataclass
+class IngestSummary:
+    documents: int = 0  # read OK in this run
+    chunks: int = 0  # chunks of those documents
+    embedded: int = 0  # chunks the model actually embedded (embedding cache misses)
+    unchanged: int = 0
+    added: int = 0
+    replaced: int = 0
+    deleted: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # left half-written by an earlier, killed run
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "unchanged": self.unchanged,
+            "added": self.added,
+            "replaced": self.replaced,
+            "deleted": self.deleted,
+            "repaired": self.repaired,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 2),
+        }
+
+    def describe(self) -> str:
+        lines = [
+            f"{self.documents} documents, {self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f} s",
+            f"  new {self.added}, replaced {self.replaced}, unchanged {self.unchanged}, deleted {len(self.deleted)}",
+        ]
+        if self.repaired:
+            lines.append(f"  repaired after an interrupted run: {', '.join(self.repaired)}")
+        if self.deleted:
+            lines.append(f"  deleted: {', '.join(self.deleted)}")
+        if self.skipped:
+            lines.append(f"  skipped {len(self.skipped)}:")
+            lines.extend(f"    {s['path']}: {s['reason']}" for s in self.skipped)
+        return "\n".join(lines)
+
+
+# --- manifest ---------------------------------------------------------------------------------------------
+
+
+class Manifest:
+    """What was completely written, per store: (doc_id, path, doc_hash, n_chunks, model)."""
+
+    def __init__(self, path: Path, store_key: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.store_key = store_key
+        self.db = sqlite3.connect(path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS documents (store TEXT, doc_id TEXT, path TEXT, doc_hash TEXT,"
+            " n_chunks INTEGER, model TEXT, updated REAL, PRIMARY KEY (store, doc_id))"
+        )
+        self.db.commit()
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT doc_id, path, doc_hash, n_chunks, model FROM documents WHERE store = ?", (self.store_key,)
+        )
+        return {r[0]: {"path": r[1], "doc_hash": r[2], "n_chunks": r[3], "model": r[4]} for r in rows}
+
+    def put(self, doc_id: str, path: str, doc_hash: str, n_chunks: int, model: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self.store_key, doc_id, path, doc_hash, n_chunks, model, time.time()),
+        )
+        self.db.commit()
+
+    def remove(self, doc_id: str) -> None:
+        self.db.execute("DELETE FROM documents WHERE store = ? AND doc_id = ?", (self.store_key, doc_id))
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_manifest(settings: Settings, store: VectorStore) -> Manifest:
+    # Keyed by store description (kind + location) and collection: switching stores must not trust
+    # bookkeeping made for another one.
+    return Manifest(settings.home / MANIFEST_NAME, f"{store.description}#{settings.collection}")
+
+
+def reconcile(store: VectorStore, manifest: Manifest) -> list[str]:
+    """Make store and manifest agree; return the ids deleted because an earlier run was interrupted."""
+    recorded = manifest.all()
+    repaired: list[str] = []
+    in_store = {d.doc_id: d for d in store.list_documents()}
+    for doc_id, info in in_store.items():
+        rec = recorded.get(doc_id)
+        if (
+            rec is None
+            or rec["n_chunks"] != info.chunks
+            or (info.doc_hash and rec["doc_hash"] != info.doc_hash)
+        ):
+            store.delete_document(doc_id)
+            manifest.remove(doc_id)
+            repaired.append(doc_id)
+    for doc_id in recorded:
+        if doc_id not in in_store:
+            manifest.remove(doc_id)
+    if repaired:
+        store.flush()
+    return repaired
+
+
+# --- ingest -----------------------------------------------------------------------------------------------
+
+
+def _abs(path: str) -> str:
+    return str(Path(path).resolve())
+
+
+def _is_under(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or path.is_relative_to(r) for r in roots)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit="chunk",
+        desc="ingest",
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
+
+
+def ingest_documents(
+    items: Iterable[Document | ReadError],
+    settings: Settings,
+    *,
+    progress: bool = True,
+    prune_roots: list[Path] | None = None,
+) -> IngestSummary:
+    """Ingest already-read documents (the app's uploads use this too); see the module docstring."""
+    from index.search import get_index
+
+    started = time.monotonic()
+    summary = IngestSummary()
+    idx = get_index(settings)
+    store = idx.store
+    with closing(open_manifest(settings, store)) as manifest:
+        summary.repaired = reconcile(store, manifest)
+        recorded = manifest.all()
+        model = idx.model_id
+
+        # Chunk everything first (cheap) so the progress bar can show chunks to embed and a real rate.
+        todo: list[tuple[Document, list]] = []
+        seen: dict[str, str] = {}
+        for item in items:
+            if isinstance(item, ReadError):
+                summary.skipped.append({"path": item.path, "reason": item.reason})
+                continue
+            doc = item
+            if doc.id in seen:
+                summary.skipped.append(
+                    {"path": doc.path, "reason": f"document id {doc.id!r} is also used by {seen[doc.id]}"}
+                )
+                continue
+            seen[doc.id] = doc.path
+            nodes = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap)
+            summary.documents += 1
+            summary.chunks += len(nodes)
+            rec = recorded.get(doc.id)
+            if (
+                rec
+                and rec["doc_hash"] == doc.content_hash
+                and rec["model"] == model
+                and rec["n_chunks"] == len(nodes)
+            ):
+                summary.unchanged += 1
+                if rec["path"] != _abs(doc.path):  # moved, not changed: just remember the new place
+                    manifest.put(doc.id, _abs(doc.path), rec["doc_hash"], rec["n_chunks"], model)
+                continue
+            todo.append((doc, nodes))
+
+        bar = _progress(sum(len(n) for _, n in todo), progress and bool(todo))
+        try:
+            for doc, nodes in todo:
+                bar.set_postfix_str(doc.id[:40], refresh=False)
+                done = 0
+
+                def advance(n: int) -> None:
+                    nonlocal done
+                    done += n
+                    bar.update(n)
+
+                try:
+                    embedded = _write_document(doc, nodes, idx, manifest, model, advance)
+                except Exception as e:  # one bad document must not stop the run or lose other documents
+                    summary.skipped.append(
+                        {"path": doc.path, "reason": f"indexing failed: {type(e).__name__}: {e}"}
+                    )
+                    bar.update(len(nodes) - done)
+                    continue
+                summary.embedded += embedded
+                if doc.id in recorded:
+                    summary.replaced += 1
+                else:
+                    summary.added += 1
+        finally:
+            bar.close()
+
+        written = summary.added + summary.replaced
+        optimize = getattr(store, "optimize", None)
+        if optimize is not None and sum(len(n) for _, n in todo) >= OPTIMIZE_AFTER and written:
+            # Many new points sit in plain segments that every query scans; build the HNSW index once now.
+            with idx.lock:
+                optimize()
+
+        if prune_roots is not None:
+            roots = [r.resolve() for r in prune_roots if r.is_dir()]
+            for doc_id, rec in manifest.all().items():
+                p = Path(rec["path"]).resolve()
+                if doc_id not in seen and _is_under(p, roots) and not p.exists():
+                    store.delete_document(doc_id)
+                    manifest.remove(doc_id)
+                    summary.deleted.append(doc_id)
+            if summary.deleted:
+                store.flush()
+
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _write_document(
+    doc: Document, nodes: list, idx: Any, manifest: Manifest, model: str, advance: Callable[[int], Any]
+) -> int:
+    """Embed, replace in the store, flush, then record. Returns how many chunks the model embedded."""
+    misses_before = idx.embedder.misses
+    dense: list[list[float]] = []
+    # Embed in slices so the progress bar moves within long documents (a debate has ~200 chunks).
+    step = max(32, 2 * idx.settings.embedding_batch_size)
+    for start in range(0, len(nodes), step):
+        part = nodes[start : start + step]
+        dense.extend(
+            idx.embedder.embed_documents(
+                [n.text for n in part], titles=[n.metadata["embed_title"] for n in part]
+            )
+        )
+        advance(len(part))
+    embedded = idx.embedder.misses - misses_before
+    records = [
+        ChunkRecord(id=n.node_id, dense=vec, sparse=idx.bm25.encode_document(n.text), payload=node_payload(n))
+        for n, vec in zip(nodes, dense, strict=True)
+    ]
+    # Forget the document before touching the store: if we die in between, the next run's reconcile
+    # sees store-without-manifest and rebuilds it.
+    with idx.lock:
+        manifest.remove(doc.id)
+        idx.store.delete_document(doc.id)
+        if records:
+            idx.store.add(records)
+        idx.store.flush()
+        manifest.put(doc.id, _abs(doc.path), doc.content_hash, len(records), model)
+    return embedded
+
+
+def ingest_paths(
+    paths: list[Path], settings: Settings, progress: bool = True, prune: bool = False
+) -> IngestSummary:
+    """Read PATHS (files or folders) and ingest them incrementally; ``prune`` deletes documents whose files
+    under the given folders are gone."""
+    from corpus.loader import load_paths
+
+    missing = [p for p in paths if not Path(p).exists()]
+    items: list[Document | ReadError] = [
+        ReadError(path=str(p), reason="file or folder does not exist") for p in missing
+    ]
+    present = [Path(p) for p in paths if Path(p).exists()]
+    if present:
+        items.extend(load_paths(present))
+    return ingest_documents(items, settings, progress=progress, prune_roots=present if prune else None)
+
+
+def delete_documents(ids: list[str], settings: Settings) -> dict[str, Any]:
+    """Remove documents by id from store and manifest. Returns {"deleted": {id: chunks}, "not_found": [...]}."""
+    from index.search import get_index
+
+    store = get_index(settings).store
+    deleted: dict[str, int] = {}
+    not_found: list[str] = []
+    with closing(open_manifest(settings, store)) as manifest:
+        known = manifest.all()
+        for doc_id in ids:
+            manifest.remove(doc_id)
+            n = store.delete_document(doc_id)
+            if n or doc_id in known:
+                deleted[doc_id] = n
+            else:
+                not_found.append(doc_id)
+        store.flush()
+    return {"deleted": deleted, "not_found": not_found, "chunks": sum(deleted.values())}
