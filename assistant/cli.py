@@ -32,7 +32,20 @@ def _parse_filters(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns the errors a user can cause (bad filters, a busy store, a missing model) into a one-line
+    message instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from index.store.base import StoreBusyError, StoreConfigError
+
+        try:
+            return super().invoke(ctx)
+        except (ValueError, StoreBusyError, StoreConfigError, FileNotFoundError) as e:
+            raise click.ClickException(str(e)) from e
+
+
+@click.group(cls=_Group)
 @click.option("--home", type=click.Path(path_type=Path), help="Data folder (overrides BRIEFING_HOME).")
 @click.pass_context
 def main(ctx: click.Context, home: Path | None) -> None:
