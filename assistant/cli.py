@@ -184,7 +184,11 @@ def search(
         _dump([h.to_json() for h in hits])
         return
     for i, h in enumerate(hits, 1):
-        click.echo(f"{i}. [{h.score:.3f}] {h.citation}  (p. {h.page})" if h.page else f"{i}. [{h.score:.3f}] {h.citation}")
+        click.echo(
+            f"{i}. [{h.score:.3f}] {h.citation}  (p. {h.page})"
+            if h.page
+            else f"{i}. [{h.score:.3f}] {h.citation}"
+        )
         click.echo("   " + h.text[:300].replace("\n", " "))
 
 
@@ -209,10 +213,14 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @main.command()
 @click.argument("question")
 @click.option("--engine", type=click.Choice(["extractive", "llm"]), default=None)
-@click.option("--filter", "filters", multiple=True, help="key=value: kind, dossier, access, date_from, date_to.")
+@click.option(
+    "--filter", "filters", multiple=True, help="key=value: kind, dossier, access, date_from, date_to."
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def ask(ctx: click.Context, question: str, engine: str | None, filters: tuple[str, ...], as_json: bool) -> None:
+def ask(
+    ctx: click.Context, question: str, engine: str | None, filters: tuple[str, ...], as_json: bool
+) -> None:
     """Answer QUESTION from the indexed stukken, every sentence with its source."""
     from assistant.answer import Assistant
 
@@ -278,7 +286,13 @@ def eval_cmd(
     from eval.run import run_eval
 
     result = run_eval(
-        qa, corpus_dir, _settings(ctx), configs=list(configs), json_out=json_out, report_dir=report_dir, limit=limit
+        qa,
+        corpus_dir,
+        _settings(ctx),
+        configs=list(configs),
+        json_out=json_out,
+        report_dir=report_dir,
+        limit=limit,
     )
     click.echo(result.summary_text())
 

@@ -96,7 +96,6 @@ def prepare_store(corpus_dirs: list[Path], settings: Settings, log=print) -> Set
 
 def run_items(items: list[GoldItem], settings: Settings) -> tuple[list[dict[str, Any]], list[float]]:
     from assistant.answer import Assistant
-
     from index.search import Searcher
 
     assistant = Assistant(settings)
@@ -126,8 +125,9 @@ def _llm_columns(items: list[GoldItem], records: list[dict[str, Any]], settings:
     """llama-index's faithfulness and relevancy evaluators, only where an LLM endpoint is configured."""
     if not (settings.llm_url and settings.llm_model):
         return {}
-    from assistant.llm_engine import make_llm
     from llama_index.core.evaluation import FaithfulnessEvaluator, RelevancyEvaluator
+
+    from assistant.llm_engine import make_llm
 
     llm = make_llm(settings)
     faith, rel = FaithfulnessEvaluator(llm=llm), RelevancyEvaluator(llm=llm)

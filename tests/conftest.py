@@ -26,7 +26,9 @@ TEST_OUTPUT = REPO / "test-output"
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not (SHARED / "corpus").is_dir():
-        pytest.fail(f"../shared/corpus is missing (looked in {SHARED}); tests need the shared corpus beside the repo")
+        pytest.fail(
+            f"../shared/corpus is missing (looked in {SHARED}); tests need the shared corpus beside the repo"
+        )
     return SHARED
 
 
@@ -54,7 +56,9 @@ def embedder(models_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def indexed_settings(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, models_dir: Path) -> Settings:
+def indexed_settings(
+    tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, models_dir: Path
+) -> Settings:
     """The shared corpus (which holds the demo nota too), ingested once per session into a throw-away store."""
     from index.ingest import ingest_paths
 

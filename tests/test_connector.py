@@ -15,7 +15,10 @@ from corpus.connectors.officielebekendmakingen import FetchError, fetch_publicat
 @pytest.fixture
 def replay_server(shared_corpus: Path):
     recorded = {
-        "/h-tk-20172018-70-6.xml": (200, (shared_corpus / "handelingen" / "h-tk-20172018-70-6.xml").read_bytes()),
+        "/h-tk-20172018-70-6.xml": (
+            200,
+            (shared_corpus / "handelingen" / "h-tk-20172018-70-6.xml").read_bytes(),
+        ),
         "/kst-33763-141.xml": (200, b"<html><body>Onderhoud</body></html>"),
     }
 

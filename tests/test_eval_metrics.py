@@ -44,7 +44,9 @@ def test_key_facts_fold_case_dashes_and_space() -> None:
 
 
 def test_citation_scores_normalise_forms() -> None:
-    p, r = citation_scores(["kst-33763-141", "30821-153"], ["Kamerstukken II 2017/18, 33763, nr. 141", "35570-17"])
+    p, r = citation_scores(
+        ["kst-33763-141", "30821-153"], ["Kamerstukken II 2017/18, 33763, nr. 141", "35570-17"]
+    )
     assert (p, r) == (0.5, 0.5)
     assert citation_scores(["33763-141"], []) == (None, None)
     assert citation_scores([], ["33763-141"]) == (0.0, 0.0)
@@ -57,7 +59,12 @@ def test_support_rate_counts_unsupported_against() -> None:
 
 def test_item_metrics_answerable_and_unanswerable() -> None:
     item = {"sources": ["nota"], "answerable": True, "key_facts": ["NVR"], "must_cite": ["33763-141"]}
-    ask = {"answer": "De NVR [1].", "abstained": False, "cited_kamerstukken": ["33763-141"], "unsupported": []}
+    ask = {
+        "answer": "De NVR [1].",
+        "abstained": False,
+        "cited_kamerstukken": ["33763-141"],
+        "unsupported": [],
+    }
     m = item_metrics(item, ask, ["nota", "x"])
     assert m["hit1"] == 1.0 and m["key_fact_recall"] == 1.0 and m["citation_recall"] == 1.0
     assert m["false_abstention"] == 0.0

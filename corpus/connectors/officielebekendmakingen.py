@@ -33,7 +33,9 @@ def normalise_identifier(value: str) -> str:
     return canonical if canonical.startswith(("h-", "ah-")) else f"kst-{canonical}"
 
 
-def fetch_publication(identifier: str, dest: Path, base_url: str = DEFAULT_BASE_URL, timeout: float = 30.0) -> Path:
+def fetch_publication(
+    identifier: str, dest: Path, base_url: str = DEFAULT_BASE_URL, timeout: float = 30.0
+) -> Path:
     ident = normalise_identifier(identifier)
     url = f"{base_url.rstrip('/')}/{ident}.xml"
     try:

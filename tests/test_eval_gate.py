@@ -1,0 +1,57 @@
+"""The regression gate: the fast subset of the gold set (items tagged "fast") through the default
+configuration on the indexed shared corpus, with thresholds just under what the defaults measure.
+A change that makes retrieval, citations or abstention worse fails CI here. Raise the thresholds as the
+numbers improve (figures in docs/evaluation.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corpus.settings import Settings
+from eval.gold import load_gold
+from eval.metrics import aggregate
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Measured on the defaults (see docs/evaluation.md); each threshold sits a little under its figure.
+THRESHOLDS = {
+    "hit5": 0.85,
+    "mrr10": 0.65,
+    "key_fact_recall": 0.45,
+    "citation_recall": 0.75,
+    "abstention_accuracy": 0.5,
+}
+MAX_FALSE_ABSTENTION = 0.35
+
+
+@pytest.fixture(scope="module")
+def fast_run(indexed_settings: Settings) -> list[dict]:
+    from eval.run import run_items
+
+    items = [i for i in load_gold(REPO / "eval" / "qa") if "fast" in i.tags]
+    assert 15 <= len(items) <= 30, f"the fast subset should hold about 20 items, has {len(items)}"
+    records, _ = run_items(items, indexed_settings)
+    return records
+
+
+def test_fast_subset_meets_thresholds(fast_run: list[dict]) -> None:
+    agg = aggregate([r["metrics"] for r in fast_run])
+    report = ", ".join(f"{k}={v:.2f}" for k, v in agg.items() if v is not None)
+    for key, minimum in THRESHOLDS.items():
+        assert agg[key] is not None and agg[key] >= minimum, f"{key} fell below {minimum}: {report}"
+    assert (agg["false_abstention"] or 0.0) <= MAX_FALSE_ABSTENTION, report
+
+
+def test_every_record_carries_the_full_ask_output(fast_run: list[dict]) -> None:
+    for r in fast_run:
+        assert {
+            "question",
+            "answer",
+            "abstained",
+            "engine",
+            "sources",
+            "cited_kamerstukken",
+            "unsupported",
+        } <= set(r["ask"])
