@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from corpus.encoding import UndecodableError, decode_bytes
-from corpus.models import HANDELINGEN, Document, ReadError
+from corpus.models import HANDELINGEN, NOTA, Document, ReadError
 from corpus.readers.common import UnreadableError
 from corpus.sidecar import SidecarError, SidecarResolver, apply_overrides, is_sidecar
 
@@ -136,6 +136,29 @@ def is_duplicate_twin(err: ReadError) -> bool:
     return err.reason.startswith(DUPLICATE_TWIN)
 
 
+_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december".split()
+
+
+def _dutch_date(iso: str | None) -> str | None:
+    parts = (iso or "").split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
+        return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return iso or None
+
+
+def _with_default_citation(doc: Document) -> Document:
+    """Notas have no official citation; cite them the way a ministry does: title, date, kenmerk."""
+    if doc.citation or doc.kind != NOTA:
+        return doc
+    title = doc.title or doc.id
+    parts = [title if title.lower().startswith("nota") else f"Nota “{title}”"]
+    if date := _dutch_date(doc.date):
+        parts.append(date)
+    if kenmerk := doc.metadata.get("kenmerk"):
+        parts.append(f"kenmerk {kenmerk}")
+    return doc.model_copy(update={"citation": ", ".join(parts)})
+
+
 def load_paths(paths: Sequence[Path]) -> Iterator[Document | ReadError]:
     """Every document under ``paths``, or a ``ReadError`` naming the file and the reason."""
     seen: dict[str, str] = {}
@@ -152,7 +175,7 @@ def load_paths(paths: Sequence[Path]) -> Iterator[Document | ReadError]:
             yield ReadError(path=result.path, reason=str(e))
             continue
         dates.remember(result)
-        result = dates.fill(result)
+        result = _with_default_citation(dates.fill(result))
         if result.id in seen:
             if _is_parlamint_twin(result, seen[result.id]):
                 yield ReadError(

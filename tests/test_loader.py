@@ -152,3 +152,13 @@ def test_whole_shared_corpus_loads(shared_corpus: Path) -> None:
     official = [d for d in docs.values() if d.path.endswith(".xml") and "handelingen" in d.path]
     assert official and all(d.access == "openbaar" for d in official)
     assert docs["nota-4730561"].access == "intern"
+
+
+def test_notas_get_a_citation_with_date_and_kenmerk(shared_corpus: Path) -> None:
+    from corpus.loader import load_paths
+
+    (nota,) = [d for d in load_paths([shared_corpus / "notas"]) if not isinstance(d, ReadError)]
+    assert (
+        nota.citation
+        == "Nota \u201cKamerbrief Planbureau voor de veiligheid\u201d, 22 december 2023, kenmerk 4730561"
+    )
