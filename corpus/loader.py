@@ -13,7 +13,7 @@ from pathlib import Path
 
 from corpus.encoding import UndecodableError, decode_bytes
 from corpus.models import HANDELINGEN, NOTA, Document, ReadError
-from corpus.readers.common import UnreadableError
+from corpus.readers.common import MONTHS_NL, UnreadableError
 from corpus.sidecar import SidecarError, SidecarResolver, apply_overrides, is_sidecar
 
 SUPPORTED_EXTENSIONS = frozenset({".xml", ".txt", ".md", ".markdown", ".pdf", ".docx"})
@@ -136,7 +136,7 @@ def is_duplicate_twin(err: ReadError) -> bool:
     return err.reason.startswith(DUPLICATE_TWIN)
 
 
-_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december".split()
+_MONTHS = list(MONTHS_NL)  # in calendar order
 
 
 def _dutch_date(iso: str | None) -> str | None:
