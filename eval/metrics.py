@@ -94,8 +94,12 @@ def support_rate(ask: dict[str, Any]) -> float | None:
     sentences = ask.get("sentences")
     unsupported = len(ask.get("unsupported") or [])
     if sentences is not None:
-        supported = sum(1 for s in sentences if s.get("supported", True) and s.get("source"))
-        total = supported + unsupported
+        # A flagged sentence may stand both among the sentences and in `unsupported`: count it once.
+        texts = {s.get("text") for s in sentences}
+        supported = sum(
+            1 for s in sentences if s.get("source") and (s.get("support") or {}).get("supported", True)
+        )
+        total = len(sentences) + sum(1 for u in ask.get("unsupported") or [] if u not in texts)
     else:
         marked = re.findall(r"[^.!?]*\[\d+\][^.!?]*[.!?]?", ask.get("answer") or "")
         supported = len(marked)

@@ -53,8 +53,11 @@ def test_citation_scores_normalise_forms() -> None:
 
 
 def test_support_rate_counts_unsupported_against() -> None:
-    ask = {"sentences": [{"text": "a", "source": 1}, {"text": "b", "source": 2}], "unsupported": ["c"]}
-    assert support_rate(ask) == pytest.approx(2 / 3)
+    ok, bad = {"supported": True}, {"supported": False}
+    sentences = [{"text": "a", "source": 1, "support": ok}, {"text": "b", "source": 2, "support": ok}]
+    sentences.append({"text": "d", "source": 3, "support": bad})
+    ask = {"sentences": sentences, "unsupported": ["c"]}
+    assert support_rate(ask) == pytest.approx(2 / 4)
 
 
 def test_item_metrics_answerable_and_unanswerable() -> None:
