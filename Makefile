@@ -28,6 +28,7 @@ models: setup
 	$(BIN)/briefing models install
 
 ingest-demo: models
+	$(BIN)/briefing corpus inspect $(DEMO)
 	$(BIN)/briefing ingest $(DEMO)
 
 run: ingest-demo
