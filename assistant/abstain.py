@@ -30,9 +30,13 @@ from assistant.support import STOPWORDS, content_stems, stem
 W_ANSWER_TYPE = 0.30
 W_COVERAGE = 0.45
 W_AGREEMENT = 0.25
+# Calibrated on the gold set (docs/evaluation.md): the score threshold barely matters once the hard rules
+# apply; the coverage floor carries the trade-off. 0.72 still refuses a question whose one predicate
+# ("opgeheven", "directeur") no sentence contains (coverage 0.71, tests/test_answer.py), and answers 4 in
+# 93 answerable questions more than 0.75 did.
 THRESHOLD = 0.55
 # Below this share of the salient terms covered, we abstain whatever the other components say.
-MIN_COVERAGE = 0.75
+MIN_COVERAGE = 0.72
 # Share of the salient terms a single sentence must cover to count as holding the asked-for answer type.
 SENTENCE_COVERAGE = 0.5
 
@@ -41,7 +45,10 @@ QuestionType = str  # "amount" | "date" | "person" | "reason" | "open"
 _TYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     (
         "amount",
-        re.compile(r"\b(hoeveel|hoe\s+groot|hoe\s+hoog|wat\s+kost\w*|welk\s+bedrag|hoeveelheid)\b", re.I),
+        # "Wat zou X kosten?" asks for an amount as much as "hoeveel" does.
+        re.compile(
+            r"\b(hoeveel|hoe\s+groot|hoe\s+hoog|wat\s+kost\w*|welk\s+bedrag|hoeveelheid|kosten|kost)\b", re.I
+        ),
     ),
     (
         "date",
@@ -57,6 +64,7 @@ _TYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("reason", re.compile(r"\b(waarom|om\s+welke\s+reden|waardoor|hoe\s+komt\s+het)\b", re.I)),
 ]
 
+_WEEKDAYS = "maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag"
 _MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
 _AMOUNT = re.compile(
     r"(€\s?\d|\d[\d.,]*\s*(%|procent|euro|miljoen|miljard|duizend|mln|mld|fte|keer|leden|banen|stuks)"
@@ -64,11 +72,13 @@ _AMOUNT = re.compile(
     re.I,
 )
 _DATE = re.compile(
-    rf"(\b\d{{1,2}}\s+({_MONTHS})\b|\b({_MONTHS})\s+\d{{4}}\b|\b(19|20)\d{{2}}\b|\d{{1,2}}-\d{{1,2}}-\d{{4}})",
+    rf"(\b\d{{1,2}}(e|de|ste)?\s+({_MONTHS})\b|\b({_MONTHS})\s+\d{{4}}\b|\b(19|20)\d{{2}}\b|\d{{1,2}}-\d{{1,2}}-\d{{4}}"
+    # Handelingen speak in relative dates: "De moties komen aanstaande dinsdag in stemming."
+    rf"|\b({_WEEKDAYS})\b)",
     re.I,
 )
 _PERSON = re.compile(
-    r"(\b(de heer|mevrouw|minister|staatssecretaris|premier|kamerlid|het lid|lid)\s+[A-Z]"
+    r"(\b(de heer|mevrouw|minister|staatssecretaris|premier|kamerlid|het lid|lid|de leden|leden)\s+[A-Z]"
     r"|\b[A-Z][a-zà-ÿ]+\s*\((CDA|VVD|D66|PvdA|SP|GL|GroenLinks|CU|ChristenUnie|PVV|SGP|PvdD|DENK|FvD|50PLUS)\)"
     r"|\bmotie[- ][A-Z])"
 )
@@ -127,6 +137,46 @@ _GENERIC = frozenset(
         "willen",
         "nederland",
         "nederlandse",
+        # Words a question frames itself with rather than content: the source says "Tweede Kamer" or
+        # nothing, "volgens de nota" names where to look, light verbs and "indienen" are phrasing.
+        "volgens",
+        "nota",
+        "tweede",
+        "eerste",
+        "kreeg",
+        "kregen",
+        "krijgt",
+        "krijgen",
+        "kwam",
+        "kwamen",
+        "komt",
+        "komen",
+        "ging",
+        "gingen",
+        "gaat",
+        "gaan",
+        "ingediend",
+        "indienen",
+        "diende",
+        "dienden",
+        "noemt",
+        "noemen",
+        "genoemd",
+    ]
+    # English questions on the English strategies: their function words are not content either.
+    + [
+        "how",
+        "many",
+        "much",
+        "does",
+        "did",
+        "what",
+        "when",
+        "who",
+        "why",
+        "list",
+        "listed",
+        "according",
     ]
 )
 

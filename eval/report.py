@@ -45,6 +45,26 @@ def metric_table_markdown(configs: list[ConfigResult]) -> str:
     return "\n".join([head, sep, *rows])
 
 
+# For these lower is better; for every other metric in MAIN higher is better.
+LOWER_IS_BETTER = {"false_abstention"}
+
+
+def best_per_metric(configs: list[ConfigResult]) -> list[str]:
+    """One line per main metric naming the best configuration(s), so the report says whether the default
+    (the first configuration) is the best of those compared, not only shows the numbers."""
+    lines = []
+    for key, label in MAIN:
+        vals = {c.name: c.overall.get(key) for c in configs if c.overall.get(key) is not None}
+        if not vals:
+            continue
+        pick = min if key in LOWER_IS_BETTER else max
+        best = pick(vals.values())
+        # Two decimals are what the tables show: equal at that precision is a tie.
+        names = [n for n, v in vals.items() if round(v, 2) == round(best, 2)]
+        lines.append(f"- {label}: best {best:.2f} ({', '.join(names)})")
+    return lines
+
+
 def _bar_per_kind(config: ConfigResult, path: Path) -> None:
     kinds = list(config.per_kind)
     metrics = [("hit5", "hit@5"), ("key_fact_recall", "key facts"), ("abstention_accuracy", "abstains")]
@@ -127,6 +147,11 @@ def write_report(result: EvalResult, out_dir: Path) -> Path:
         metric_table_markdown(result.configs),
         "",
         "![configurations](configs.png)",
+        "",
+        f"Best per metric (the default is `{default.name}`; `no-abstention` wins the answer columns by "
+        "answering unanswerable questions too):",
+        "",
+        *best_per_metric(result.configs),
         "",
         f"## Per kind of question ({default.name})",
         "",
