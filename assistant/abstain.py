@@ -162,6 +162,20 @@ _GENERIC = frozenset(
         "noemt",
         "noemen",
         "genoemd",
+        # Parliamentary framing: who, when and in which capacity are asked through the question type
+        # and the source's own metadata, not through these words appearing in the answer sentence.
+        "kamerlid",
+        "kamerleden",
+        "lid",
+        "leden",
+        "tijdens",
+        "samen",
+        "mee",
+        "nummer",
+        "welk",
+        "welke",
+        "lijst",
+        "binnen",
     ]
     # English questions on the English strategies: their function words are not content either.
     + [
@@ -284,8 +298,13 @@ def decide(
     selected: Sequence[str],
     dense_ids: Sequence[str] = (),
     bm25_ids: Sequence[str] = (),
+    context: Sequence[str] = (),
 ) -> AbstentionDecision:
-    """Score the evidence ``selected`` (the answer sentences) for ``question``; explain the verdict."""
+    """Score the evidence ``selected`` (the answer sentences) for ``question``; explain the verdict.
+
+    ``context`` is what the sources of those sentences say about themselves (title, date, speaker,
+    citation): a question may name the debate, the year or the speaker, which the sentence itself does not
+    repeat. It counts towards coverage of the question's terms, never as the asked-for answer type."""
     qtype = question_type(question)
     pattern = _ANSWER_TYPE.get(qtype)
     terms = salient_terms(question)
@@ -294,7 +313,7 @@ def decide(
         pattern is None
         or any(pattern.search(s) and coverage(terms, [s])[0] >= SENTENCE_COVERAGE for s in selected)
     )
-    cov, missing = coverage(terms, selected)
+    cov, missing = coverage(terms, [*selected, *context])
     agr = agreement(dense_ids, bm25_ids) if (dense_ids and bm25_ids) else 0.5
     score = W_ANSWER_TYPE * float(type_ok) + W_COVERAGE * cov + W_AGREEMENT * agr
     reasons = []

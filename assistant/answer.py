@@ -23,6 +23,7 @@ from assistant import abstain as abstain_mod
 from assistant.conversation import Conversation
 from assistant.sentences import split_with_markers
 from assistant.support import Support, SupportChecker
+from corpus.loader import dutch_date
 from corpus.settings import Settings
 from index.search import SearchHit
 
@@ -187,7 +188,12 @@ def finalize(
             unsupported.append(text)
 
     # 2. Abstention on the supported sentences only: an unsupported sentence is no evidence.
-    decision = abstain_mod.decide(question, [t for t, _, _ in kept], dense_ids, bm25_ids)
+    used = {j for _, j, _ in kept}
+    context = [
+        " ".join(filter(None, [hits[j].title, dutch_date(hits[j].date), hits[j].speaker, hits[j].citation]))
+        for j in used
+    ]
+    decision = abstain_mod.decide(question, [t for t, _, _ in kept], dense_ids, bm25_ids, context=context)
     abstained = use_abstention and (decision.abstain or not kept)
     if not kept:
         abstained = True

@@ -139,7 +139,8 @@ def is_duplicate_twin(err: ReadError) -> bool:
 _MONTHS = list(MONTHS_NL)  # in calendar order
 
 
-def _dutch_date(iso: str | None) -> str | None:
+def dutch_date(iso: str | None) -> str | None:
+    """ "2023-12-22" -> "22 december 2023"; partial or other dates unchanged."""
     parts = (iso or "").split("-")
     if len(parts) == 3 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
         return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
@@ -152,7 +153,7 @@ def _with_default_citation(doc: Document) -> Document:
         return doc
     title = doc.title or doc.id
     parts = [title if title.lower().startswith("nota") else f"Nota “{title}”"]
-    if date := _dutch_date(doc.date):
+    if date := dutch_date(doc.date):
         parts.append(date)
     if kenmerk := doc.metadata.get("kenmerk"):
         parts.append(f"kenmerk {kenmerk}")

@@ -16,16 +16,17 @@ from eval.metrics import aggregate
 REPO = Path(__file__).resolve().parents[1]
 
 # Measured on the defaults (see docs/evaluation.md); each threshold sits a little under its figure.
-# Measured 2026-11-28 on the 21 fast items: hit5 1.00, mrr10 1.00, key facts 0.40, citation recall 0.25,
-# abstention accuracy 0.50 (2 of 4), false abstention 0.35 (6 of 17).
+# Measured 2026-11-28 on the 21 fast items (after source metadata counted towards coverage): hit5 1.00,
+# mrr10 1.00, key facts 0.52, citation recall 0.50, abstention accuracy 0.50 (2 of 4), false abstention
+# 0.18 (3 of 17). Margins are wider than 0.05 where one item moves the figure by 0.25.
 THRESHOLDS = {
     "hit5": 0.95,
     "mrr10": 0.95,
-    "key_fact_recall": 0.35,
-    "citation_recall": 0.20,
+    "key_fact_recall": 0.40,
+    "citation_recall": 0.30,
     "abstention_accuracy": 0.45,
 }
-MAX_FALSE_ABSTENTION = 0.40
+MAX_FALSE_ABSTENTION = 0.30
 
 
 @pytest.fixture(scope="module")
