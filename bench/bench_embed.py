@@ -21,8 +21,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from defusedxml import ElementTree  # noqa: E402
-
+from corpus.loader import load_paths  # noqa: E402
+from corpus.models import Document  # noqa: E402
 from corpus.settings import Settings  # noqa: E402
 from index.embeddings import Embedder  # noqa: E402
 
@@ -38,21 +38,15 @@ QUERIES = [
 ]
 
 
-def _text(path: Path) -> str:
-    if path.suffix == ".xml":
-        return " ".join(ElementTree.parse(path).getroot().itertext())
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
 def passages(corpus: Path, n: int, words: int = 130) -> list[str]:
-    files = sorted(
-        p
-        for p in corpus.rglob("*")
-        if p.suffix in {".txt", ".xml"} and p.parent.name in {"notas", "handelingen", "strategies-en"}
-    )
+    # The readers' text (encoding repaired, markup gone), as ingest embeds it.
+    folders = [
+        corpus / name for name in ("notas", "handelingen", "strategies-en") if (corpus / name).is_dir()
+    ]
+    texts = [d.text for d in load_paths(folders) if isinstance(d, Document)]
     windows = [
         [" ".join(ws[i : i + words]) for i in range(0, len(ws) - words // 2, words)]
-        for ws in (_text(f).split() for f in files)
+        for ws in (t.split() for t in texts)
     ]
     out: list[str] = []
     depth = 0

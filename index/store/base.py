@@ -149,6 +149,17 @@ def date_to_int(value: object, *, upper: bool = False) -> int | None:
     return int(digits.ljust(8, pad))
 
 
+class NoMatch(Exception):
+    """A filter that can match nothing (an empty any-of list): skip the engine call."""
+
+
+def public_payload(payload: dict[str, Any] | None) -> dict[str, Any]:
+    """The payload as the caller added it: internal fields the store derived are removed."""
+    out = dict(payload or {})
+    out.pop(DATE_INT_FIELD, None)
+    return out
+
+
 def date_bounds(filters: Filters) -> tuple[int | None, int | None]:
     """The inclusive ``date_int`` range of a filter; ValueError for a bound that is not an ISO date."""
     lo = date_to_int(filters.date_from) if filters.date_from else None

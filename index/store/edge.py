@@ -26,6 +26,7 @@ from index.store.base import (
     DocumentInfo,
     Filters,
     Hit,
+    NoMatch,
     RetrievalMode,
     SparseVector,
     StoreBusyError,
@@ -33,15 +34,12 @@ from index.store.base import (
     date_bounds,
     date_to_int,
     documents_from_payloads,
+    public_payload,
     rank,
 )
 
 _BATCH = 256
 _SCROLL_PAGE = 1024
-
-
-class _NoMatch(Exception):
-    """A filter that can match nothing (an empty any-of list): skip the engine call."""
 
 
 def _config(dim: int) -> qe.EdgeConfig:
@@ -58,7 +56,7 @@ def _to_filter(filters: Filters | None) -> qe.Filter | None:
     for key, value in filters.match.items():
         if isinstance(value, list):
             if not value:
-                raise _NoMatch
+                raise NoMatch
             must.append(qe.FieldCondition(key=key, match=qe.MatchAny(list(value))))
         else:
             must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
@@ -66,12 +64,6 @@ def _to_filter(filters: Filters | None) -> qe.Filter | None:
     if lo is not None or hi is not None:
         must.append(qe.FieldCondition(key=DATE_INT_FIELD, range=qe.RangeFloat(gte=lo, lte=hi)))
     return qe.Filter(must=must)
-
-
-def _public_payload(payload: dict[str, Any] | None) -> dict[str, Any]:
-    out = dict(payload or {})
-    out.pop(DATE_INT_FIELD, None)
-    return out
 
 
 class EdgeStore:
@@ -158,7 +150,7 @@ class EdgeStore:
     ) -> list[Hit]:
         try:
             flt = _to_filter(filters)
-        except _NoMatch:
+        except NoMatch:
             return []
         fetch = limit + TIE_MARGIN
         dense_q = qe.Query.Nearest(list(dense), using=DENSE_VECTOR) if dense is not None else None
@@ -197,13 +189,13 @@ class EdgeStore:
         else:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         points = self._shard.query(request)
-        hits = [Hit(id=str(p.id), score=float(p.score), payload=_public_payload(p.payload)) for p in points]
+        hits = [Hit(id=str(p.id), score=float(p.score), payload=public_payload(p.payload)) for p in points]
         return rank(hits, limit)
 
     def count(self, filters: Filters | None = None) -> int:
         try:
             flt = _to_filter(filters)
-        except _NoMatch:
+        except NoMatch:
             return 0
         return self._shard.count(qe.CountRequest(exact=True, filter=flt))
 

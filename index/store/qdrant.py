@@ -27,21 +27,19 @@ from index.store.base import (
     DocumentInfo,
     Filters,
     Hit,
+    NoMatch,
     RetrievalMode,
     SparseVector,
     StoreConfigError,
     date_bounds,
     date_to_int,
     documents_from_payloads,
+    public_payload,
     rank,
 )
 
 _BATCH = 256
 _SCROLL_PAGE = 1024
-
-
-class _NoMatch(Exception):
-    """A filter that can match nothing (an empty any-of list): skip the engine call."""
 
 
 def _to_filter(filters: Filters | None) -> models.Filter | None:
@@ -51,7 +49,7 @@ def _to_filter(filters: Filters | None) -> models.Filter | None:
     for key, value in filters.match.items():
         if isinstance(value, list):
             if not value:
-                raise _NoMatch
+                raise NoMatch
             must.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(value))))
         else:
             must.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
@@ -59,12 +57,6 @@ def _to_filter(filters: Filters | None) -> models.Filter | None:
     if lo is not None or hi is not None:
         must.append(models.FieldCondition(key=DATE_INT_FIELD, range=models.Range(gte=lo, lte=hi)))
     return models.Filter(must=must)
-
-
-def _public_payload(payload: dict[str, Any] | None) -> dict[str, Any]:
-    out = dict(payload or {})
-    out.pop(DATE_INT_FIELD, None)
-    return out
 
 
 class QdrantStore:
@@ -170,7 +162,7 @@ class QdrantStore:
     ) -> list[Hit]:
         try:
             flt = _to_filter(filters)
-        except _NoMatch:
+        except NoMatch:
             return []
         dense_q = list(dense) if dense is not None else None
         sparse_q = (
@@ -208,14 +200,14 @@ class QdrantStore:
         else:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         hits = [
-            Hit(id=str(p.id), score=float(p.score), payload=_public_payload(p.payload)) for p in resp.points
+            Hit(id=str(p.id), score=float(p.score), payload=public_payload(p.payload)) for p in resp.points
         ]
         return rank(hits, limit)
 
     def count(self, filters: Filters | None = None) -> int:
         try:
             flt = _to_filter(filters)
-        except _NoMatch:
+        except NoMatch:
             return 0
         return self.client.count(self.collection, count_filter=flt, exact=True).count
 
