@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # Answers.
     engine: Literal["extractive", "llm"] = "extractive"
     abstention: bool = True
+    # The answer stages' fitted configuration; default: assistant/answer_config.json (eval/calibrate.py).
+    answer_config: Path | None = None
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

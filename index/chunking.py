@@ -8,8 +8,15 @@ Rules (issue 3):
 - a section longer than the budget is split by llama-index's ``SentenceSplitter`` with modest overlap;
 - every node carries the payload the store and the answer layer need (see ``PAYLOAD_KEYS``).
 
-Node ids are the store's point ids: uuid5 of (doc id, chunk index, chunk hash), so re-running an ingest
-writes the same points and a killed run can never leave duplicates behind.
+Besides the chunks, every sentence becomes a unit of its own ("small-to-big"): a question retrieves the
+sentences that answer it directly, and the sentence's chunk gives the context and the source. A sentence
+carries its own speaker, heading and page (a chunk may hold several turns), its character span in the
+chunk's text (to highlight it), and the Kamerstukken it names. Sentences repeated by the chunk overlap, or
+cut in half by it, are indexed once.
+
+Node ids are the store's point ids: uuid5 of (doc id, chunk index, chunk hash) for chunks and of (chunk id,
+sentence span, sentence text) for sentences, so re-running an ingest writes the same points and a killed
+run can never leave duplicates behind.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from llama_index.core.schema import TextNode
 
 from corpus.citations import canonical_ids
 from corpus.models import Document
+from corpus.sentences import split_sentences
 
 # Dutch text runs ~1.3 model tokens per word; close enough for sizing and free to compute.
 TOKENS_PER_WORD = 1.3
@@ -55,7 +63,39 @@ PAYLOAD_KEYS = (
     "chunk_index",
     "n_chunks",
     "embed_title",
+    "unit",
+    "chunk_id",
 )
+# A sentence's payload: the document's identity, where it sits, and its own speaker and citations.
+SENTENCE_KEYS = (
+    "doc_id",
+    "title",
+    "kind",
+    "date",
+    "access",
+    "language",
+    "path",
+    "dossier",
+    "kamerstuk_id",
+    "citation",
+    "doc_hash",
+    "chunk_index",
+    "embed_title",
+    "unit",
+    "chunk_id",
+    "sentence_index",
+    "bullet",
+    "start",
+    "end",
+    "page",
+    "section",
+    "speaker",
+    "citations",
+    "kamerstukken",
+)
+CHUNK, SENTENCE = "chunk", "sentence"
+# Shorter sentences ("Dank u wel.", "Ja.") answer nothing on their own; they stay in their chunk.
+MIN_SENTENCE_WORDS = 3
 
 _WORD = re.compile(r"\S+")
 
@@ -146,35 +186,49 @@ def _main(values: list[tuple[str | None, int]]) -> str | None:
     return max(order, key=lambda v: (weights[v], -order.index(v)))
 
 
-def _group_text(group: list[_Unit]) -> str:
+def _group_text(group: list[_Unit]) -> tuple[str, list[int]]:
+    """The chunk's text, and where each unit's own text starts in it (after a speaker prefix)."""
     voices = {u.speaker for u in group}  # None = narration ("De vergadering wordt geschorst.")
-    if len(voices) <= 1 or voices == {None}:
-        return "\n\n".join(u.text for u in group)
-    # Several voices in one chunk: say who speaks, or a quote could be put in the wrong mouth.
+    prefixed = not (len(voices) <= 1 or voices == {None})
     parts: list[str] = []
+    starts: list[int] = []
+    pos = 0
     prev: str | None = None
     for u in group:
-        parts.append(f"{u.speaker}: {u.text}" if u.speaker and u.speaker != prev else u.text)
+        # Several voices in one chunk: say who speaks, or a quote could be put in the wrong mouth.
+        prefix = f"{u.speaker}: " if prefixed and u.speaker and u.speaker != prev else ""
+        starts.append(pos + len(prefix))
+        parts.append(prefix + u.text)
+        pos += len(prefix) + len(u.text) + 2
         prev = u.speaker
-    return "\n\n".join(parts)
+    return "\n\n".join(parts), starts
 
 
 def chunk_document(doc: Document, chunk_tokens: int = 300, chunk_overlap: int = 40) -> list[TextNode]:
     """Chunk one document into ``TextNode``s whose ``metadata`` is the store payload (minus ``text``)."""
+    return document_units(doc, chunk_tokens, chunk_overlap, sentences=False)
+
+
+def document_units(
+    doc: Document, chunk_tokens: int = 300, chunk_overlap: int = 40, sentences: bool = True
+) -> list[TextNode]:
+    """Chunks, each followed by its new sentences (``unit`` "chunk" / "sentence" in the metadata)."""
     budget = max(32, chunk_tokens)
     min_tokens = max(24, budget // 4)
     groups = _group(_units(doc, budget, chunk_overlap), budget, min_tokens)
     doc_hash = doc.content_hash
     own = [doc.kamerstuk_id] if doc.kamerstuk_id else []
     nodes: list[TextNode] = []
+    seen: set[str] = set()  # sentences already indexed for this document (normalised)
     for index, group in enumerate(groups):
-        text = _group_text(group)
+        text, starts = _group_text(group)
         speaker = _main([(u.speaker, u.tokens) for u in group])
         section = _main([(u.heading, u.tokens) for u in group])
         pages = sorted({u.page for u in group if u.page is not None})
         # The model's document prompt takes a title: give it where the passage sits, not only the doc title.
         embed_title = " | ".join(x for x in (doc.title or doc.id, section, speaker) if x)
         h = chunk_hash(text, embed_title)
+        pid = point_id(doc.id, index, h)
         cited = canonical_ids(text)
         metadata = {
             "doc_id": doc.id,
@@ -199,13 +253,58 @@ def chunk_document(doc: Document, chunk_tokens: int = 300, chunk_overlap: int = 
             "chunk_index": index,
             "n_chunks": len(groups),
             "embed_title": embed_title,
+            "unit": CHUNK,
+            "chunk_id": pid,
         }
-        node = TextNode(id_=point_id(doc.id, index, h), text=text, metadata=metadata)
-        # We embed text + embed_title ourselves; keep llama-index from folding metadata into the text.
-        node.excluded_embed_metadata_keys = list(metadata)
-        node.excluded_llm_metadata_keys = list(metadata)
-        nodes.append(node)
+        nodes.append(_node(pid, text, metadata))
+        if sentences:
+            nodes.extend(_sentence_nodes(group, text, starts, metadata, own, seen))
     return nodes
+
+
+def _node(node_id: str, text: str, metadata: dict) -> TextNode:
+    node = TextNode(id_=node_id, text=text, metadata=metadata)
+    # We embed text + embed_title ourselves; keep llama-index from folding metadata into the text.
+    node.excluded_embed_metadata_keys = list(metadata)
+    node.excluded_llm_metadata_keys = list(metadata)
+    return node
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _sentence_nodes(
+    group: list[_Unit], text: str, starts: list[int], chunk: dict, own: list[str], seen: set[str]
+) -> list[TextNode]:
+    out: list[TextNode] = []
+    for u, base in zip(group, starts, strict=True):
+        for s in split_sentences(u.text):
+            key = _key(s.text)
+            if len(key.split()) < MIN_SENTENCE_WORDS or key in seen:
+                continue
+            # The chunk overlap may start a piece mid-sentence: the tail of a sentence already indexed.
+            if s.text[:1].islower() and any(k.endswith(key) for k in seen):
+                continue
+            seen.add(key)
+            start, end = base + s.start, base + s.end
+            cited = canonical_ids(s.text)
+            meta = {k: chunk[k] for k in SENTENCE_KEYS if k in chunk}
+            meta.update(
+                unit=SENTENCE,
+                sentence_index=len(seen) - 1,
+                bullet=s.bullet,
+                start=start,
+                end=end,
+                page=u.page,
+                section=u.heading,
+                speaker=u.speaker,
+                citations=cited,
+                kamerstukken=list(dict.fromkeys(own + cited)),
+            )
+            sid = str(uuid.uuid5(POINT_NAMESPACE, f"{chunk['chunk_id']}\x00{start}\x00{s.text}"))
+            out.append(_node(sid, s.text, meta))
+    return out
 
 
 def node_payload(node: TextNode) -> dict:

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -172,8 +173,12 @@ class Embedder:
                 return dict(cfg.get("prompts") or {})
         return dict(self.model.prompts)
 
-    def query_prompt(self) -> str:
-        return self.prompts.get("query", "")
+    def query_prompt(self, task: str | None = None) -> str:
+        """The model's query prompt, or EmbeddingGemma's form for another task ("question answering")."""
+        base = self.prompts.get("query", "")
+        if task is None:
+            return base
+        return re.sub(r"^task: [^|]*\|", f"task: {task} |", base) if base.startswith("task: ") else base
 
     def document_prompt(self, title: str | None = None) -> str:
         base = next((self.prompts[k] for k in ("document", "passage", "corpus") if k in self.prompts), "")
@@ -230,16 +235,17 @@ class Embedder:
             groups.setdefault(p, []).append(i)
         with _encode_locks[self._key]:  # two threads encoding at once only thrash 2 cores
             for prompt, idx in groups.items():
-                vecs = fn(
-                    [texts[i] for i in idx],
-                    prompt=prompt,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    truncate_dim=self.truncate_dim,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-                out[idx] = np.asarray(vecs, dtype=np.float32)
+                for batch in _token_batches([texts[i] for i in idx], self.batch_size):
+                    vecs = fn(
+                        [texts[idx[i]] for i in batch],
+                        prompt=prompt,
+                        batch_size=len(batch),
+                        normalize_embeddings=True,
+                        truncate_dim=self.truncate_dim,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+                    out[[idx[i] for i in batch]] = np.asarray(vecs, dtype=np.float32)
         # bf16 normalises in bf16 (norms off by ~1e-3): renormalise in float32 so dot == cosine.
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
@@ -250,8 +256,31 @@ class Embedder:
         prompts = [self.document_prompt(t) for t in _titles(texts, titles)]
         return self.encode(list(texts), prompts, "document").tolist()
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text], [self.query_prompt()], "query")[0].tolist()
+    def embed_query(self, text: str, task: str | None = None) -> list[float]:
+        return self.encode([text], [self.query_prompt(task)], "query")[0].tolist()
+
+
+# Words per batch: ``batch_size`` passages of a full chunk (~230 words). Short texts (sentences) go in
+# larger batches of the same cost, sorted by length so that a batch pads to its own longest text.
+_WORDS_PER_PASSAGE = 230
+_MAX_BATCH = 256
+
+
+def _token_batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
+    """Indexes of ``texts`` in length-sorted batches of about ``batch_size`` full passages' worth of words."""
+    budget = batch_size * _WORDS_PER_PASSAGE
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    for i in order:
+        longest = max(1, len(texts[i].split()))  # sorted ascending: the newest is the longest
+        if cur and ((len(cur) + 1) * longest > budget or len(cur) >= _MAX_BATCH):
+            batches.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        batches.append(cur)
+    return batches
 
 
 def _titles(texts: Sequence[str], titles: Sequence[str | None] | None) -> Iterable[str | None]:
@@ -375,8 +404,8 @@ class CachedEmbedder:
         prompts = [self.embedder.document_prompt(t) for t in _titles(texts, titles)]
         return self._embed(list(texts), prompts, "document")
 
-    def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], [self.embedder.query_prompt()], "query")[0]
+    def embed_query(self, text: str, task: str | None = None) -> list[float]:
+        return self._embed([text], [self.embedder.query_prompt(task)], "query")[0]
 
 
 def cache_path(settings: Settings) -> Path:

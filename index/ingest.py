@@ -23,10 +23,13 @@ from typing import Any
 
 from corpus.models import Document, ReadError
 from corpus.settings import Settings
-from index.chunking import chunk_document, node_payload
+from index.chunking import CHUNK, document_units, node_payload
 from index.store.base import ChunkRecord, VectorStore
 
 MANIFEST_NAME = "manifest.sqlite"
+# Recorded with the model id: a document indexed under another layout of points (before sentence units)
+# is re-indexed by the next ingest, as if the model had changed.
+INDEX_FORMAT = "units-3"
 # Points written in one run after which the store's index is rebuilt (Qdrant Edge: HNSW + segment merge).
 OPTIMIZE_AFTER = 5000
 
@@ -35,7 +38,8 @@ OPTIMIZE_AFTER = 5000
 class IngestSummary:
     documents: int = 0  # read OK in this run
     chunks: int = 0  # chunks of those documents
-    embedded: int = 0  # chunks the model actually embedded (embedding cache misses)
+    sentences: int = 0  # sentence units of those documents (points besides the chunks)
+    embedded: int = 0  # texts (chunks and sentences) the model actually embedded (embedding cache misses)
     unchanged: int = 0
     added: int = 0
     replaced: int = 0
@@ -48,6 +52,7 @@ class IngestSummary:
         return {
             "documents": self.documents,
             "chunks": self.chunks,
+            "sentences": self.sentences,
             "embedded": self.embedded,
             "unchanged": self.unchanged,
             "added": self.added,
@@ -60,7 +65,8 @@ class IngestSummary:
 
     def describe(self) -> str:
         lines = [
-            f"{self.documents} documents, {self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f} s",
+            f"{self.documents} documents, {self.chunks} chunks, {self.sentences} sentences "
+            f"({self.embedded} embedded) in {self.seconds:.1f} s",
             f"  new {self.added}, replaced {self.replaced}, unchanged {self.unchanged}, deleted {len(self.deleted)}",
         ]
         if self.repaired:
@@ -77,7 +83,10 @@ class IngestSummary:
 
 
 class Manifest:
-    """What was completely written, per store: (doc_id, path, doc_hash, n_chunks, model)."""
+    """What was completely written, per store: (doc_id, path, doc_hash, n_chunks, model).
+
+    ``n_chunks`` counts every point written for the document (chunks and sentences), ``model`` is the
+    embedding model id with the index format: either changing means the document is indexed again."""
 
     def __init__(self, path: Path, store_key: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +134,7 @@ def reconcile(store: VectorStore, manifest: Manifest) -> list[str]:
         rec = recorded.get(doc_id)
         if (
             rec is None
-            or rec["n_chunks"] != info.chunks
+            or rec["n_chunks"] != info.points
             or (info.doc_hash and rec["doc_hash"] != info.doc_hash)
         ):
             store.delete_document(doc_id)
@@ -181,7 +190,7 @@ def ingest_documents(
     with closing(open_manifest(settings, store)) as manifest:
         summary.repaired = reconcile(store, manifest)
         recorded = manifest.all()
-        model = idx.model_id
+        model = f"{idx.model_id}|{INDEX_FORMAT}"
 
         # Chunk everything first (cheap) so the progress bar can show chunks to embed and a real rate.
         todo: list[tuple[Document, list]] = []
@@ -197,9 +206,11 @@ def ingest_documents(
                 )
                 continue
             seen[doc.id] = doc.path
-            nodes = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap)
+            nodes = document_units(doc, settings.chunk_tokens, settings.chunk_overlap)
             summary.documents += 1
-            summary.chunks += len(nodes)
+            n_chunks = sum(1 for n in nodes if n.metadata["unit"] == CHUNK)
+            summary.chunks += n_chunks
+            summary.sentences += len(nodes) - n_chunks
             rec = recorded.get(doc.id)
             if (
                 rec
@@ -213,7 +224,7 @@ def ingest_documents(
                 continue
             todo.append((doc, nodes))
 
-        bar = _progress(sum(len(n) for _, n in todo), progress and bool(todo))
+        bar = _progress(sum(len(n) for _, n in todo), progress and bool(todo))  # chunks and sentences
         try:
             for doc, nodes in todo:
                 bar.set_postfix_str(doc.id[:40], refresh=False)
@@ -265,22 +276,30 @@ def ingest_documents(
 def _write_document(
     doc: Document, nodes: list, idx: Any, manifest: Manifest, model: str, advance: Callable[[int], Any]
 ) -> int:
-    """Embed, replace in the store, flush, then record. Returns how many chunks the model embedded."""
+    """Embed, replace in the store, flush, then record. Returns how many texts the model embedded."""
     misses_before = idx.embedder.misses
-    dense: list[list[float]] = []
-    # Embed in slices so the progress bar moves within long documents (a debate has ~200 chunks).
-    step = max(32, 2 * idx.settings.embedding_batch_size)
-    for start in range(0, len(nodes), step):
-        part = nodes[start : start + step]
-        dense.extend(
-            idx.embedder.embed_documents(
-                [n.text for n in part], titles=[n.metadata["embed_title"] for n in part]
-            )
+    dense: list[list[float]] = [[] for _ in nodes]
+    # Embed in slices so the progress bar moves within long documents (a debate has ~1,500 units), in
+    # order of length so that each slice batches texts of about one size (sentences with sentences).
+    order = sorted(range(len(nodes)), key=lambda i: len(nodes[i].text))
+    step = max(64, 4 * idx.settings.embedding_batch_size)
+    for start in range(0, len(order), step):
+        part = order[start : start + step]
+        vecs = idx.embedder.embed_documents(
+            [nodes[i].text for i in part], titles=[nodes[i].metadata["embed_title"] for i in part]
         )
+        for i, v in zip(part, vecs, strict=True):
+            dense[i] = v
         advance(len(part))
     embedded = idx.embedder.misses - misses_before
     records = [
-        ChunkRecord(id=n.node_id, dense=vec, sparse=idx.bm25.encode_document(n.text), payload=node_payload(n))
+        ChunkRecord(
+            id=n.node_id,
+            dense=vec,
+            # Sentences have their own BM25 length normalisation (see index/store: bm25_encoder).
+            sparse=idx.bm25_for(n.metadata["unit"]).encode_document(n.text),
+            payload=node_payload(n),
+        )
         for n, vec in zip(nodes, dense, strict=True)
     ]
     # Forget the document before touching the store: if we die in between, the next run's reconcile

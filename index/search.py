@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from corpus.settings import Settings
-from index.store.base import Filters, Hit, RetrievalMode
+from index.store.base import Filters, Hit, QuerySpec, RetrievalMode
+
+CHUNK, SENTENCE = "chunk", "sentence"  # the ``unit`` payload values (index/chunking.py)
 
 # User-facing filter keys -> payload keys.
 FILTER_KEYS = {
@@ -48,6 +50,8 @@ class SearchHit(BaseModel):
     score: float = 0.0
     text: str = ""
     language: str = "nl"
+    dossier: str | None = None
+    chunk_index: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,7 +85,77 @@ class SearchHit(BaseModel):
             score=float(hit.score),
             text=p.get("text") or "",
             language=p.get("language") or "nl",
+            dossier=p.get("dossier"),
+            chunk_index=p.get("chunk_index"),
         )
+
+
+class SentenceHit(BaseModel):
+    """A sentence of an indexed chunk, scored against a question: its similarity by meaning (``dense``,
+    cosine) and by words (``bm25``), and its rank in the corpus-wide sentence searches (None: not in them)."""
+
+    id: str
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int = 0  # span in the chunk's text
+    end: int = 0
+    sentence_index: int = 0  # position in the document
+    bullet: bool = False  # an item of a list
+    speaker: str | None = None
+    section: str | None = None
+    page: int | None = None
+    kamerstukken: list[str] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+    dense: float = 0.0
+    bm25: float = 0.0
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+    @classmethod
+    def from_hit(
+        cls, hit: Hit, *, bm25: float = 0.0, dense_rank: int | None = None, bm25_rank: int | None = None
+    ) -> SentenceHit:
+        p = hit.payload
+        return cls(
+            id=str(hit.id),
+            chunk_id=p.get("chunk_id") or "",
+            doc_id=p.get("doc_id") or "",
+            text=p.get("text") or "",
+            start=int(p.get("start") or 0),
+            end=int(p.get("end") or 0),
+            sentence_index=int(p.get("sentence_index") or 0),
+            bullet=bool(p.get("bullet")),
+            speaker=p.get("speaker"),
+            section=p.get("section"),
+            page=p.get("page"),
+            kamerstukken=list(p.get("kamerstukken") or []),
+            citations=list(p.get("citations") or []),
+            dense=float(hit.score),
+            bm25=bm25,
+            dense_rank=dense_rank,
+            bm25_rank=bm25_rank,
+        )
+
+
+class Evidence(BaseModel):
+    """What ``Searcher.evidence`` found for one question (see there)."""
+
+    question: str
+    passages: list[SearchHit] = Field(default_factory=list)  # hybrid chunk ranking, best first
+    context: list[SearchHit] = Field(default_factory=list)  # further chunks that hold good sentence hits
+    chunk_similarity: dict[str, float] = Field(default_factory=dict)  # chunk id -> cosine to the question
+    dense_docs: list[str] = Field(default_factory=list)  # documents of the dense-only chunk ranking
+    bm25_docs: list[str] = Field(default_factory=list)  # documents of the BM25-only chunk ranking
+    sentences: list[SentenceHit] = Field(default_factory=list)  # every sentence of those chunks, in order
+
+    @property
+    def chunks(self) -> list[SearchHit]:
+        return [*self.passages, *self.context]
+
+
+def _docs(hits: Sequence[Hit]) -> list[str]:
+    return [h.payload.get("doc_id", "") for h in hits]
 
 
 # --- one index per process ----------------------------------------------------------------------------------
@@ -91,13 +165,18 @@ class Index:
     """Store, BM25 encoder and embedder for one settings configuration. The model loads on first use."""
 
     def __init__(self, settings: Settings) -> None:
-        from index.store import bm25_encoder, open_store
+        from index.store import SENTENCE_AVG_LEN, bm25_encoder, open_store
 
         self.settings = settings
         self.store = open_store(settings)
         self.bm25 = bm25_encoder()
+        self.sentence_bm25 = bm25_encoder(SENTENCE_AVG_LEN)
         self._embedder: Any = None
         self.lock = threading.RLock()
+
+    def bm25_for(self, unit: str) -> Any:
+        """The BM25 encoder of a unit: sentences have their own length normalisation."""
+        return self.sentence_bm25 if unit == SENTENCE else self.bm25
 
     @property
     def embedder(self) -> Any:
@@ -230,6 +309,7 @@ class Searcher:
         built = build_filters(filters, access)
         if built is None:
             return []
+        built.match["unit"] = CHUNK
         mode = mode or self.settings.retrieval_mode
         # Only compute what the mode uses: BM25-only search never loads the model.
         dense = self.index.embedder.embed_query(query) if mode in ("hybrid", "dense") else None
@@ -239,11 +319,106 @@ class Searcher:
                 dense=dense,
                 sparse=sparse,
                 limit=k,
-                filters=None if built.is_empty() else built,
+                filters=built,
                 mode=mode,
                 prefetch=max(self.settings.prefetch_k, k),
             )
         return [SearchHit.from_hit(h) for h in hits]
+
+    def evidence(
+        self,
+        question: str,
+        *,
+        k: int = 8,
+        filters: dict[str, Any] | Filters | None = None,
+        access: Sequence[str] | None = None,
+        agreement_k: int = 5,
+        sentences: int = 40,
+        parents: int = 12,
+        sentence_task: str | None = None,
+    ) -> Evidence:
+        """Everything the answer stage needs for ``question``, in two batched store calls:
+
+        1. the passages (hybrid chunk search, top ``k``), the dense-only and BM25-only chunk rankings (top
+           ``agreement_k``, for the agreement signal), and the best ``sentences`` sentences by meaning
+           (dense, with the model's ``sentence_task`` prompt) and by words (BM25);
+        2. every sentence of the passages and of the chunks holding the ``parents`` best sentence hits of
+           each ranking, with its similarity and BM25 score, and those chunks themselves.
+        No text is embedded but the question.
+        """
+        question = question.strip()
+        built = build_filters(filters, access)
+        if not question or built is None:
+            return Evidence(question=question)
+        emb = self.index.embedder
+        q_chunk = emb.embed_query(question)
+        q_sent = emb.embed_query(question, task=sentence_task) if sentence_task else q_chunk
+        sparse = self.index.bm25.encode_query(question)
+        prefetch = max(self.settings.prefetch_k, k)
+
+        def spec(unit: str, dense: list[float] | None, sp: Any, limit: int, mode: RetrievalMode, **match):
+            f = built.model_copy(deep=True)
+            f.match.update(unit=unit, **match)
+            return QuerySpec(dense=dense, sparse=sp, limit=limit, filters=f, mode=mode, prefetch=prefetch)
+
+        # The retrieval mode chooses the passages and the corpus-wide sentence searches; the agreement
+        # signal always compares both rankings, and the sentences of the chosen chunks are always scored both
+        # ways (features of the answer stage).
+        mode = self.settings.retrieval_mode
+        with self.index.lock:
+            first = self.index.store.query_batch(
+                [
+                    spec(CHUNK, q_chunk, sparse, k, mode),
+                    spec(CHUNK, q_chunk, None, agreement_k, "dense"),
+                    spec(CHUNK, None, sparse, agreement_k, "bm25"),
+                    spec(SENTENCE, q_sent, None, sentences if mode != "bm25" else 0, "dense"),
+                    spec(SENTENCE, None, sparse, sentences if mode != "dense" else 0, "bm25"),
+                ]
+            )
+            passages, dense_c, bm25_c, dense_s, bm25_s = first
+            chunk_ids = [h.id for h in passages]
+            for ranking in (dense_s, bm25_s):
+                for h in ranking[:parents]:
+                    cid = h.payload.get("chunk_id")
+                    if cid and cid not in chunk_ids:
+                        chunk_ids.append(cid)
+            if not chunk_ids:
+                return Evidence(question=question, dense_docs=_docs(dense_c), bm25_docs=_docs(bm25_c))
+            # Upper bounds, not sizes: a chunk of 300 tokens holds some 20 sentences at most.
+            n = len(chunk_ids)
+            second = self.index.store.query_batch(
+                [
+                    spec(SENTENCE, q_sent, None, 40 * n, "dense", chunk_id=chunk_ids),
+                    spec(SENTENCE, None, sparse, 40 * n, "bm25", chunk_id=chunk_ids),
+                    spec(CHUNK, q_chunk, None, n, "dense", chunk_id=chunk_ids),
+                ]
+            )
+        in_sentences, bm25_in, chunk_dense = second
+        bm25_score = {h.id: h.score for h in bm25_in}
+        rank_dense = {h.id: i for i, h in enumerate(dense_s)}
+        rank_bm25 = {h.id: i for i, h in enumerate(bm25_s)}
+        chunk_cos = {h.id: h.score for h in chunk_dense}
+        by_id = {h.id: SearchHit.from_hit(h) for h in chunk_dense}
+        ranked = [SearchHit.from_hit(h) for h in passages]
+        extra = [by_id[c] for c in chunk_ids[len(passages) :] if c in by_id]
+        sents = [
+            SentenceHit.from_hit(
+                h,
+                bm25=bm25_score.get(h.id, 0.0),
+                dense_rank=rank_dense.get(h.id),
+                bm25_rank=rank_bm25.get(h.id),
+            )
+            for h in in_sentences
+        ]
+        return Evidence(
+            question=question,
+            passages=ranked,
+            context=extra,
+            chunk_similarity={c: chunk_cos.get(c, 0.0) for c in chunk_ids},
+            dense_docs=_docs(dense_c),
+            bm25_docs=_docs(bm25_c),
+            sentences=sorted(sents, key=lambda x: (x.chunk_id, x.start)),
+        )
 
     def search_many(
         self,

@@ -240,3 +240,34 @@ def test_command_line_exits_non_zero_on_a_broken_item(
     assert main([str(qa), str(corpus)]) == 1
     out = capsys.readouterr().out
     assert "c-1: key fact 'wel een planbureau'" in out
+
+
+def test_split_is_frozen_by_document_and_twins_inherit() -> None:
+    """Every item's recorded split follows from the recorded test documents (eval/qa/split.json); a twin
+    has its original's split, sources, key facts and must_cite; at least a third of the documents is test."""
+    import json
+
+    from eval.split import SPLIT_FILE, check
+
+    items = load_gold(REPO / "eval" / "qa")
+    assert check(items) == []
+    split = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
+    assert len(split["test_documents"]) * 3 >= split["documents"]
+    dev = {i.id for i in items if i.split == "dev"}
+    test = {i.id for i in items if i.split == "test"}
+    assert dev and test and not dev & test
+    # No dev item rests on a test document: tuning never sees their text through an answerable item.
+    test_docs = set(split["test_documents"])
+    assert not any(set(i.sources) & test_docs for i in items if i.split == "dev")
+    # Every answerable and unanswerable original has a paraphrase twin.
+    twins = {getattr(i, "paraphrase_of", None) for i in items} - {None}
+    assert twins == {i.id for i in items if not getattr(i, "paraphrase_of", None)}
+
+
+def test_split_check_catches_a_moved_item() -> None:
+    from eval.split import check
+
+    items = load_gold(REPO / "eval" / "qa")
+    moved = items[0].model_copy(update={"split": "test" if items[0].split == "dev" else "dev"})
+    problems = check([moved, *items[1:]])
+    assert any(moved.id in p for p in problems)

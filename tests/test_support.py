@@ -1,7 +1,8 @@
-"""Sentence splitting, the support check and the abstention scorer, on real text from the demo nota.
+"""Sentence splitting, the Dutch text module and the support check, on real text from the corpus.
 
-The support thresholds are calibrated here: faithful paraphrases of nota sentences must pass, sentences
-with an invented figure, an invented Kamerstuk number or a claim the passage does not make must fail.
+The support thresholds are checked here: faithful paraphrases of nota sentences must pass, sentences with
+an invented figure, an invented Kamerstuk number, a claim the passage does not make, or the opposite of
+what the passage says (negation) must fail.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import abstain
-from assistant.sentences import split_sentences, split_with_markers
-from assistant.support import SupportChecker, lexical_support, stem
+from assistant.decide import agreement
+from assistant.support import SupportChecker, lexical_support, polarity_agrees
+from corpus.dutch import holds_answer_type, is_negated, question_type, stem
+from corpus.sentences import split_sentences, split_with_markers
 from index.search import SearchHit
 
 NOTA = Path(__file__).resolve().parents[1] / "corpus" / "documents" / "nota-4730561.txt"
@@ -168,43 +170,91 @@ def test_support_threshold_separates_paraphrases_from_inventions(embedder) -> No
     assert not checker.check(verbatim, passages[0].text).supported
 
 
-# --- abstention scorer --------------------------------------------------------------------------------------
+# --- negation is meaning -----------------------------------------------------------------------------------
+
+# (sentence, passage index) pairs where the sentence says the opposite of the passage it cites: the real
+# negated sentences of the nota, with the negation removed or added.
+NEGATED = [
+    ("Het kabinet achtte het instellen van een Planbureau wenselijk (Kamerstukken II 2017/18, 33763, nr. 141).", 0),
+    ("ABD Topconsult kwam tot de conclusie dat een Planbureau de oplossing is.", 1),
+    ("Oprichting van een NVR leidt tot een heroverweging van het besluit om geen Planbureau op te richten.", 2),
+    ("De belangrijkste overwegingen waren niet de bestaande kennisbasis bij JenV, Defensie en BZ.", 0),
+]
+
+
+def test_negation_words_are_meaning() -> None:
+    assert is_negated("het kabinet achtte het instellen van een Planbureau niet wenselijk")
+    assert not is_negated("het kabinet achtte het instellen van een Planbureau wenselijk")
+    assert is_negated("er komt geen planbureau meer") and is_negated("dat is nooit gebeurd")
+    # Two negations in one clause cancel: "niet tot een heroverweging van het besluit om geen ... op te richten".
+    assert not is_negated("leidt niet tot een heroverweging van het besluit om geen Planbureau op te richten")
+
+
+@pytest.mark.parametrize(("sentence", "i"), NEGATED)
+def test_a_sentence_saying_the_opposite_is_unsupported(sentence: str, i: int, embedder) -> None:
+    passage = nota_passages()[i].text
+    assert not polarity_agrees(sentence, passage)
+    result = SupportChecker(embedder).check(sentence, passage)
+    assert not result.supported and not result.negation_ok, result.to_json()
+
+
+def test_the_same_claims_with_their_negation_are_supported() -> None:
+    passages = nota_passages()
+    checker = SupportChecker()
+    for sentence, i in [
+        ("Het kabinet achtte het instellen van een Planbureau niet wenselijk (Kamerstukken II 2017/18, 33763, nr. 141).", 0),
+        ("ABD Topconsult concludeerde dat een Planbureau niet de oplossing is.", 1),
+    ]:  # fmt: skip
+        assert checker.check(sentence, passages[i].text).supported, sentence
+
+
+def test_negation_in_a_debate(shared_corpus: Path) -> None:
+    from corpus.loader import load_paths
+
+    (doc,) = [d for d in load_paths([shared_corpus / "handelingen" / "h-tk-20172018-70-12.xml"])]
+    text = doc.text
+    source = "Die motie ontraad ik omdat ik het niet verstandig vind om nu vooruit te lopen op handelsakkoorden."
+    assert source in re.sub(r"\s+", " ", text)
+    checker = SupportChecker()
+    assert checker.check("Ik vind het niet verstandig om nu vooruit te lopen op handelsakkoorden.", source).supported
+    assert not checker.check("Ik vind het verstandig om nu vooruit te lopen op handelsakkoorden.", source).supported
+
+
+# --- question types and kinds of answer ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("question", "qtype"),
     [
         ("Hoeveel kost een Planbureau voor de Veiligheid?", "amount"),
+        ("Wat was het prijskaartje van het onderzoek?", "amount"),
         ("Wanneer stuurde het kabinet de kabinetsreactie?", "date"),
         ("Wie diende de motie over het planbureau in?", "person"),
+        ("Welke consultant leidde het onderzoek?", "person"),
+        ("Hoe is er gestemd over de motie?", "outcome"),
         ("Waarom is er geen Planbureau opgericht?", "reason"),
+        ("Wat is de oorzaak van de vertraging?", "reason"),
+        ("Hoe zat het ook alweer met het planbureau?", "history"),
+        ("Welke moties zijn er ingediend?", "list"),
         ("Wat adviseert de nota over de Kamerbrief?", "open"),
     ],
 )
 def test_question_type(question: str, qtype: str) -> None:
-    assert abstain.question_type(question) == qtype
+    assert question_type(question) == qtype
 
 
-def test_abstention_requires_the_kind_of_answer_asked_for() -> None:
-    on_topic = [
-        "In de kabinetsreactie van 28 maart 2018 is de Kamer geïnformeerd dat het kabinet het instellen van een "
-        "Planbureau niet wenselijk achtte."
-    ]
-    # Same evidence: it holds a date and a reason, but no amount.
-    assert not abstain.decide("Wanneer achtte het kabinet een Planbureau niet wenselijk?", on_topic).abstain
-    assert not abstain.decide("Waarom achtte het kabinet een Planbureau niet wenselijk?", on_topic).abstain
-    d = abstain.decide("Hoeveel kost een Planbureau per jaar?", on_topic)
-    assert d.abstain and not d.answer_type_present and "amount" in d.reason
-
-
-def test_abstention_requires_the_question_entities() -> None:
-    evidence = ["ABD Topconsult kwam tot de conclusie dat een Planbureau niet de oplossing is."]
-    d = abstain.decide("Wat concludeerde de Algemene Rekenkamer over Frontex?", evidence)
-    assert d.abstain and d.coverage < abstain.MIN_COVERAGE
-    assert not abstain.decide("Wat concludeerde ABD Topconsult over een Planbureau?", evidence).abstain
+def test_the_asked_for_answer_must_be_new() -> None:
+    # What the question already says is not its answer.
+    assert not holds_answer_type("Er is 4 miljoen euro beschikbaar.", "amount", "Hoeveel vouchers uit de 4 miljoen euro?")
+    assert holds_answer_type("Er zijn 1.200 vouchers verstrekt.", "amount", "Hoeveel vouchers uit de 4 miljoen euro?")
+    assert not holds_answer_type("Op 5 april 2018 werd gestemd.", "date", "Wanneer na 5 april 2018 werd er gestemd?")
+    assert holds_answer_type("De stemming is op 10 april 2018.", "date", "Wanneer na 5 april 2018 werd er gestemd?")
+    assert not holds_answer_type("Er kwam een nieuwe voorzitter.", "person", "Wie werd de nieuwe voorzitter?")
+    assert holds_answer_type("De heer Van der Lee (GL) werd voorzitter.", "person", "Wie werd voorzitter?")
+    assert holds_answer_type("zodat zij is aangenomen", "outcome", "Hoe is er gestemd over de motie?")
 
 
 def test_agreement_between_dense_and_bm25() -> None:
-    assert abstain.agreement(["a", "b"], ["a", "c"]) == 1.0
-    assert abstain.agreement(["a", "b", "c"], ["x", "y", "z"]) == 0.0
-    assert 0 < abstain.agreement(["a", "b", "c"], ["x", "c", "b"]) < 1
+    assert agreement(["a", "b"], ["a", "c"]) == 1.0
+    assert agreement(["a", "b", "c"], ["x", "y", "z"]) == 0.0
+    assert 0 < agreement(["a", "b", "c"], ["x", "c", "b"]) < 1

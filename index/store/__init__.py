@@ -7,10 +7,10 @@ and stored as they are by either engine; each engine applies IDF itself (sparse 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from corpus.dutch import fold_plurals
 from index.store.base import (
     ChunkRecord,
     DocumentInfo,
@@ -62,16 +62,10 @@ def open_store(settings: Settings) -> VectorStore:
     raise ValueError(f"unknown store {settings.store!r}")
 
 
-# Dutch Snowball only strips a plural -s after a consonant, so "planbureaus" (plural of the French loan
-# "bureau") and "ministeries" keep their -s and would never meet "planbureau" / "ministerie". Both words
-# are central to this corpus. We strip that -s before tokenizing, in documents and queries alike; only the
-# -eaus and -ies endings are touched, words of at least six letters, where Dutch has next to no singular
-# nouns ("advies" becomes "advie" on both sides, which still matches itself).
-_VOWEL_PLURAL = re.compile(r"\b(\w{3,}(?:eau|ie))s\b", re.IGNORECASE)
-
-
-def _normalise(text: str) -> str:
-    return _VOWEL_PLURAL.sub(r"\1", text)
+# Average length (in analysed tokens) the BM25 length normalisation assumes: the engine default suits
+# chunks of ~300 tokens; sentences (~18 words, ~12 tokens after stopwords) need their own.
+CHUNK_AVG_LEN = 256.0
+SENTENCE_AVG_LEN = 12.0
 
 
 class Bm25Encoder:
@@ -83,21 +77,22 @@ class Bm25Encoder:
     would then miss documents indexed in the other.
     """
 
-    def __init__(self, language: str = "dutch") -> None:
+    def __init__(self, language: str = "dutch", avg_len: float = CHUNK_AVG_LEN) -> None:
         import qdrant_edge as qe
 
         self.language = language
-        self._bm25 = qe.Bm25(qe.Bm25Config(language=language))
+        self._bm25 = qe.Bm25(qe.Bm25Config(language=language, avg_len=avg_len))
 
+    # The plural rule of corpus/dutch.py, which Snowball lacks, applied before the engine's analyser.
     def encode_document(self, text: str) -> SparseVector:
-        sv = self._bm25.embed_document(_normalise(text))
+        sv = self._bm25.embed_document(fold_plurals(text))
         return SparseVector(indices=list(sv.indices), values=list(sv.values))
 
     def encode_query(self, text: str) -> SparseVector:
-        sv = self._bm25.embed_query(_normalise(text))
+        sv = self._bm25.embed_query(fold_plurals(text))
         return SparseVector(indices=list(sv.indices), values=list(sv.values))
 
 
-@lru_cache(maxsize=1)
-def bm25_encoder() -> Bm25Encoder:
-    return Bm25Encoder()
+@lru_cache(maxsize=4)
+def bm25_encoder(avg_len: float = CHUNK_AVG_LEN) -> Bm25Encoder:
+    return Bm25Encoder(avg_len=avg_len)

@@ -40,6 +40,17 @@ class Filters(BaseModel):
         return not self.match and not self.date_from and not self.date_to
 
 
+class QuerySpec(BaseModel):
+    """One query of a batch: the same arguments as ``VectorStore.query``."""
+
+    dense: list[float] | None = None
+    sparse: SparseVector | None = None
+    limit: int = 10
+    filters: Filters | None = None
+    mode: RetrievalMode = "hybrid"
+    prefetch: int = 50
+
+
 class Hit(BaseModel):
     id: str
     score: float
@@ -53,7 +64,8 @@ class DocumentInfo(BaseModel):
     access: str = ""
     date: str | None = None
     doc_hash: str = ""
-    chunks: int = 0
+    chunks: int = 0  # chunk points (what a user calls the document's passages)
+    points: int = 0  # every point of the document: chunks and their sentences
 
 
 @runtime_checkable
@@ -74,6 +86,11 @@ class VectorStore(Protocol):
         mode: RetrievalMode = "hybrid",
         prefetch: int = 50,
     ) -> list[Hit]: ...
+
+    def query_batch(self, specs: Sequence[QuerySpec]) -> list[list[Hit]]:
+        """Several queries in one engine call; one list of hits per spec, in order, each exactly what
+        ``query(**spec)`` returns."""
+        ...
 
     def count(self, filters: Filters | None = None) -> int: ...
 
@@ -113,12 +130,14 @@ KEYWORD_INDEX_FIELDS: tuple[str, ...] = (
     "kamerstukken",
     "language",
     "speaker",
+    "unit",  # "chunk" or "sentence" (index/chunking.py)
+    "chunk_id",  # a sentence's chunk; a chunk's own id
 )
 # Integer yyyymmdd derived from payload "date" inside each store's add(), so that date ranges are a numeric
 # range filter in every engine (string dates cannot be range-filtered; datetime indexes reject "2018").
 DATE_INT_FIELD = "date_int"
 # Payload fields aggregated by list_documents().
-DOCUMENT_FIELDS: tuple[str, ...] = ("doc_id", "title", "kind", "access", "date", "doc_hash")
+DOCUMENT_FIELDS: tuple[str, ...] = ("doc_id", "title", "kind", "access", "date", "doc_hash", "unit")
 
 
 class StoreConfigError(ValueError):
@@ -193,5 +212,7 @@ def documents_from_payloads(payloads: Sequence[dict[str, Any]]) -> list[Document
                 date=p.get("date"),
                 doc_hash=p.get("doc_hash") or "",
             )
-        info.chunks += 1
+        info.points += 1
+        if p.get("unit", "chunk") == "chunk":
+            info.chunks += 1
     return sorted(docs.values(), key=lambda d: d.doc_id)

@@ -27,6 +27,7 @@ from index.store.base import (
     Filters,
     Hit,
     NoMatch,
+    QuerySpec,
     RetrievalMode,
     SparseVector,
     StoreBusyError,
@@ -148,11 +149,37 @@ class EdgeStore:
         mode: RetrievalMode = "hybrid",
         prefetch: int = 50,
     ) -> list[Hit]:
+        spec = QuerySpec(
+            dense=None if dense is None else list(dense),
+            sparse=sparse,
+            limit=limit,
+            filters=filters,
+            mode=mode,
+            prefetch=prefetch,
+        )
+        return self.query_batch([spec])[0]
+
+    def query_batch(self, specs: Sequence[QuerySpec]) -> list[list[Hit]]:
+        requests = [self._request(s) for s in specs]
+        planned = [r for r in requests if r is not None]
+        answers = iter(self._shard.query_batch(qe.QueryBatchRequest(planned)) if planned else [])
+        out: list[list[Hit]] = []
+        for spec, request in zip(specs, requests, strict=True):
+            points = next(answers) if request is not None else []
+            hits = [
+                Hit(id=str(p.id), score=float(p.score), payload=public_payload(p.payload)) for p in points
+            ]
+            out.append(rank(hits, spec.limit))
+        return out
+
+    def _request(self, spec: QuerySpec) -> qe.QueryRequest | None:
+        """The engine request for ``spec``; None when it can match nothing."""
         try:
-            flt = _to_filter(filters)
+            flt = _to_filter(spec.filters)
         except NoMatch:
-            return []
-        fetch = limit + TIE_MARGIN
+            return None
+        dense, sparse, mode = spec.dense, spec.sparse, spec.mode
+        fetch = spec.limit + TIE_MARGIN
         dense_q = qe.Query.Nearest(list(dense), using=DENSE_VECTOR) if dense is not None else None
         # An empty sparse vector (a query of only stopwords) can match nothing: leave it out.
         sparse_q = (
@@ -163,34 +190,30 @@ class EdgeStore:
         if mode == "dense":
             if dense_q is None:
                 raise ValueError("mode 'dense' needs a dense query vector")
-            request = qe.QueryRequest(limit=fetch, query=dense_q, filter=flt, with_payload=True)
-        elif mode == "bm25":
+            return qe.QueryRequest(limit=fetch, query=dense_q, filter=flt, with_payload=True)
+        if mode == "bm25":
             if sparse_q is None:
                 if sparse is None:
                     raise ValueError("mode 'bm25' needs a sparse query vector")
-                return []
-            request = qe.QueryRequest(limit=fetch, query=sparse_q, filter=flt, with_payload=True)
-        elif mode == "hybrid":
+                return None
+            return qe.QueryRequest(limit=fetch, query=sparse_q, filter=flt, with_payload=True)
+        if mode == "hybrid":
             stages = [q for q in (sparse_q, dense_q) if q is not None]
             if not stages:
                 if dense is None and sparse is None:
                     raise ValueError("hybrid mode needs a dense or a sparse query vector")
-                return []
+                return None
             # The filter goes into every prefetch, not only the fused query: a prefetch that ignored it
             # would fill its `prefetch` slots with chunks the user may not see, leaving too few allowed ones.
-            prefetches = [qe.Prefetch(limit=max(prefetch, fetch), query=q, filter=flt) for q in stages]
-            request = qe.QueryRequest(
+            prefetches = [qe.Prefetch(limit=max(spec.prefetch, fetch), query=q, filter=flt) for q in stages]
+            return qe.QueryRequest(
                 limit=fetch,
                 prefetches=prefetches,
                 query=qe.Fusion.Rrf(k=RRF_K),
                 filter=flt,
                 with_payload=True,
             )
-        else:
-            raise ValueError(f"unknown retrieval mode {mode!r}")
-        points = self._shard.query(request)
-        hits = [Hit(id=str(p.id), score=float(p.score), payload=public_payload(p.payload)) for p in points]
-        return rank(hits, limit)
+        raise ValueError(f"unknown retrieval mode {mode!r}")
 
     def count(self, filters: Filters | None = None) -> int:
         try:

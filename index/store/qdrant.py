@@ -28,6 +28,7 @@ from index.store.base import (
     Filters,
     Hit,
     NoMatch,
+    QuerySpec,
     RetrievalMode,
     SparseVector,
     StoreConfigError,
@@ -160,49 +161,72 @@ class QdrantStore:
         mode: RetrievalMode = "hybrid",
         prefetch: int = 50,
     ) -> list[Hit]:
+        spec = QuerySpec(
+            dense=None if dense is None else list(dense),
+            sparse=sparse,
+            limit=limit,
+            filters=filters,
+            mode=mode,
+            prefetch=prefetch,
+        )
+        return self.query_batch([spec])[0]
+
+    def query_batch(self, specs: Sequence[QuerySpec]) -> list[list[Hit]]:
+        requests = [self._request(s) for s in specs]
+        planned = [r for r in requests if r is not None]
+        answers = iter(self.client.query_batch_points(self.collection, requests=planned) if planned else [])
+        out: list[list[Hit]] = []
+        for spec, request in zip(specs, requests, strict=True):
+            points = next(answers).points if request is not None else []
+            hits = [
+                Hit(id=str(p.id), score=float(p.score), payload=public_payload(p.payload)) for p in points
+            ]
+            out.append(rank(hits, spec.limit))
+        return out
+
+    def _request(self, spec: QuerySpec) -> models.QueryRequest | None:
+        """The engine request for ``spec``; None when it can match nothing."""
         try:
-            flt = _to_filter(filters)
+            flt = _to_filter(spec.filters)
         except NoMatch:
-            return []
+            return None
+        dense, sparse, mode = spec.dense, spec.sparse, spec.mode
         dense_q = list(dense) if dense is not None else None
         sparse_q = (
             models.SparseVector(indices=sparse.indices, values=sparse.values)
             if sparse is not None and sparse.indices
             else None
         )
-        common: dict[str, Any] = {"limit": limit + TIE_MARGIN, "query_filter": flt, "with_payload": True}
+        common: dict[str, Any] = {"limit": spec.limit + TIE_MARGIN, "filter": flt, "with_payload": True}
         if mode == "dense":
             if dense_q is None:
                 raise ValueError("mode 'dense' needs a dense query vector")
-            resp = self.client.query_points(self.collection, query=dense_q, using=DENSE_VECTOR, **common)
-        elif mode == "bm25":
+            return models.QueryRequest(query=dense_q, using=DENSE_VECTOR, **common)
+        if mode == "bm25":
             if sparse_q is None:
                 if sparse is None:
                     raise ValueError("mode 'bm25' needs a sparse query vector")
-                return []
-            resp = self.client.query_points(self.collection, query=sparse_q, using=SPARSE_VECTOR, **common)
-        elif mode == "hybrid":
+                return None
+            return models.QueryRequest(query=sparse_q, using=SPARSE_VECTOR, **common)
+        if mode == "hybrid":
             stages: list[tuple[Any, str]] = [
                 (q, u) for q, u in ((sparse_q, SPARSE_VECTOR), (dense_q, DENSE_VECTOR)) if q is not None
             ]
             if not stages:
                 if dense is None and sparse is None:
                     raise ValueError("hybrid mode needs a dense or a sparse query vector")
-                return []
+                return None
             # Filter in every prefetch as well as on the fused result (see EdgeStore.query).
             prefetches = [
-                models.Prefetch(query=q, using=u, limit=max(prefetch, limit + TIE_MARGIN), filter=flt)
+                models.Prefetch(
+                    query=q, using=u, limit=max(spec.prefetch, spec.limit + TIE_MARGIN), filter=flt
+                )
                 for q, u in stages
             ]
-            resp = self.client.query_points(
-                self.collection, prefetch=prefetches, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)), **common
+            return models.QueryRequest(
+                prefetch=prefetches, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)), **common
             )
-        else:
-            raise ValueError(f"unknown retrieval mode {mode!r}")
-        hits = [
-            Hit(id=str(p.id), score=float(p.score), payload=public_payload(p.payload)) for p in resp.points
-        ]
-        return rank(hits, limit)
+        raise ValueError(f"unknown retrieval mode {mode!r}")
 
     def count(self, filters: Filters | None = None) -> int:
         try:
