@@ -1,14 +1,19 @@
-"""Answers with verifiable citations: retrieval, one of two engines, the support check, abstention.
+"""Answers with verifiable citations: the answer path as typed stages.
 
-Flow of ``Assistant.ask``:
-1. resolve a follow-up against the conversation (``conversation.py``) and apply this question's filters;
-2. retrieve (hybrid), plus dense-only and BM25-only top-5 for the agreement signal of the abstention scorer;
-3. the engine proposes sentences with markers: extractive (sentences of the passages) or LLM (generated);
-4. ``support.py`` checks every sentence against the passage its marker points to; markers that point to
-   no passage are removed; sentences without support are dropped and listed under ``unsupported``;
-5. ``abstain.py`` decides whether the supported sentences actually answer the question; if not, the answer
-   says so and shows the closest passages.
-Sources are renumbered 1..n in order of first citation, so every marker in the output has a source.
+``Assistant.ask`` runs, for one question:
+1. **retrieve** (``index.search.Searcher.evidence``): the passages (hybrid chunk search), the dense and BM25
+   rankings, and every sentence of the passages and of the chunks holding the best sentence hits, each with
+   its similarity to the question: two batched store calls, nothing embedded but the question;
+2. **select** (``select.py``): each sentence's probability of holding the answer;
+3. **decide** (``decide.py``): answer, "de stukken geven geen direct antwoord" (with the closest passages),
+   or "niets gevonden";
+4. **compose**: the extractive engine (``compose.py``) picks a direct answer and supporting points from the
+   selected sentences; the LLM engine writes from the passages;
+5. **support** (``support.py``): every sentence is checked against the passage its marker points to;
+   unsupported sentences are dropped and listed under ``unsupported``; a marker that points to no passage
+   cannot reach the output.
+Sources are renumbered 1..n in order of first citation, so every marker in the output has a source. Each
+stage has its own configuration object (``config.py``), fitted on the dev split by ``eval/calibrate.py``.
 """
 
 from __future__ import annotations
@@ -19,226 +24,33 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant import abstain as abstain_mod
+from assistant.compose import compose
+from assistant.config import AnswerConfig, answer_config
 from assistant.conversation import Conversation
-from assistant.sentences import split_with_markers
+from assistant.decide import Decision, decide
+from assistant.models import ANSWER_TEXT, Answer, AnswerSentence, Source
+from assistant.select import Candidate, select
 from assistant.support import Support, SupportChecker
-from corpus.loader import dutch_date
+from corpus.sentences import split_sentences, split_with_markers
 from corpus.settings import Settings
-from index.search import SearchHit
+from index.search import Evidence, SearchHit, SentenceHit
 
-ABSTAIN_TEXT = "De geïndexeerde stukken geven geen antwoord op deze vraag."
-NO_INDEX_TEXT = "Er zijn (nog) geen stukken geïndexeerd die bij deze vraag passen."
+# Kept for callers of the first release: the text of an answer that is not given.
+ABSTAIN_TEXT = ANSWER_TEXT["indirect"]
+NO_INDEX_TEXT = ANSWER_TEXT["none"]
 CLOSEST_PASSAGES = 3
-
-
-def _find_citations(text: str) -> list[Any]:
-    from corpus.citations import find_citations
-
-    return find_citations(text)
-
-
-def _display_for(canonical_id: str) -> str:
-    from corpus.citations import display_for
-
-    return display_for(canonical_id)
-
-
-@dataclass
-class AnswerSentence:
-    text: str
-    source: int | None  # n of the source it rests on; None when unsupported
-    support: Support | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "source": self.source,
-            "support": self.support.to_json() if self.support else None,
-        }
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str
-    abstained: bool
-    engine: str
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    cited_kamerstukken: list[str] = field(default_factory=list)
-    cited_display: dict[str, str] = field(default_factory=dict)  # canonical id -> display form
-    unsupported: list[str] = field(default_factory=list)
-    sentences: list[AnswerSentence] = field(default_factory=list)
-    resolved_question: str = ""
-    latency_ms: int = 0
-    abstention: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "abstained": self.abstained,
-            "engine": self.engine,
-            "sources": self.sources,
-            "cited_kamerstukken": self.cited_kamerstukken,
-            "unsupported": self.unsupported,
-            "sentences": [s.to_json() for s in self.sentences],
-            "cited_display": self.cited_display,
-            "resolved_question": self.resolved_question,
-            "latency_ms": self.latency_ms,
-            "abstention": self.abstention,
-            "warnings": self.warnings,
-        }
-
-    def render_text(self) -> str:
-        lines = [self.answer, ""]
-        if self.cited_kamerstukken:
-            lines.append(
-                "Kamerstukken: " + "; ".join(self.cited_display.get(i, i) for i in self.cited_kamerstukken)
-            )
-            lines.append("")
-        if self.sources:
-            lines.append("Dichtstbijzijnde passages:" if self.abstained else "Bronnen:")
-            for s in self.sources:
-                where = f", p. {s['page']}" if s.get("page") else ""
-                date = f" ({s['date']})" if s.get("date") else ""
-                lines.append(f"[{s['n']}] {s['citation'] or s['title'] or s['doc_id']}{date}{where}")
-                if self.abstained:
-                    lines.append("    " + re.sub(r"\s+", " ", s["passage"])[:300])
-        if self.unsupported:
-            lines.append("")
-            lines.append("Weggelaten (niet gesteund door de geciteerde passage):")
-            lines.extend(f"  - {u}" for u in self.unsupported)
-        for w in self.warnings:
-            lines.append(f"Let op: {w}")
-        return "\n".join(lines).rstrip()
-
-
-def _source_json(n: int, hit: SearchHit) -> dict[str, Any]:
-    return {
-        "n": n,
-        "doc_id": hit.doc_id,
-        "title": hit.title,
-        "kind": hit.kind,
-        "date": hit.date,
-        "page": hit.page,
-        "citation": hit.citation,
-        "kamerstukken": hit.kamerstukken,
-        "passage": hit.text,
-        "score": round(float(hit.score), 4),
-        "chunk_id": hit.chunk_id,
-        "section": hit.section,
-        "speaker": hit.speaker,
-    }
-
-
-def _own_ids(hit: SearchHit) -> list[str]:
-    """The document's own canonical id when it is a parliamentary paper (doc id "kst-33763-141", ...)."""
-    return [
-        k
-        for k in hit.kamerstukken
-        if hit.doc_id == k or hit.doc_id.endswith("-" + k) or hit.doc_id.endswith(k)
-    ]
 
 
 @dataclass
 class Proposal:
-    """What an engine proposes: sentences with the (0-based) hit indexes their markers point to."""
+    """What an engine proposes: sentences with the (0-based) indexes of the hits their markers point to."""
 
     sentences: list[tuple[str, list[int]]]
     raw: str = ""
     invalid_markers: list[int] = field(default_factory=list)
-
-
-def finalize(
-    question: str,
-    hits: Sequence[SearchHit],
-    proposal: Proposal,
-    checker: SupportChecker,
-    engine: str,
-    dense_ids: Sequence[str] = (),
-    bm25_ids: Sequence[str] = (),
-    use_abstention: bool = True,
-) -> Answer:
-    """The shared end of both engines: support check, renumbering, abstention, sources."""
-    # 1. Check each sentence against each passage it cites; keep the first passage that supports it.
-    pairs: list[tuple[str, str]] = []
-    index: list[tuple[int, int]] = []  # (sentence i, hit j)
-    for i, (text, cited) in enumerate(proposal.sentences):
-        for j in cited:
-            pairs.append((text, hits[j].text))
-            index.append((i, j))
-    results = checker.check_many(pairs) if pairs else []
-    support_of: dict[int, tuple[int, Support]] = {}
-    best_failed: dict[int, Support] = {}
-    for (i, j), res in zip(index, results, strict=True):
-        if res.supported and i not in support_of:
-            support_of[i] = (j, res)
-        elif not res.supported:
-            best_failed.setdefault(i, res)
-
-    kept: list[tuple[str, int, Support]] = []
-    unsupported: list[str] = []
-    for i, (text, _cited) in enumerate(proposal.sentences):
-        if i in support_of:
-            j, res = support_of[i]
-            kept.append((text, j, res))
-        else:
-            unsupported.append(text)
-
-    # 2. Abstention on the supported sentences only: an unsupported sentence is no evidence.
-    used = {j for _, j, _ in kept}
-    context = [
-        " ".join(filter(None, [hits[j].title, dutch_date(hits[j].date), hits[j].speaker, hits[j].citation]))
-        for j in used
-    ]
-    decision = abstain_mod.decide(question, [t for t, _, _ in kept], dense_ids, bm25_ids, context=context)
-    abstained = use_abstention and (decision.abstain or not kept)
-    if not kept:
-        abstained = True
-
-    if abstained:
-        sources = [_source_json(n, h) for n, h in enumerate(hits[:CLOSEST_PASSAGES], 1)]
-        text = ABSTAIN_TEXT if hits else NO_INDEX_TEXT
-        return Answer(
-            question=question,
-            answer=text,
-            abstained=True,
-            engine=engine,
-            sources=sources,
-            unsupported=unsupported,
-            abstention=decision.to_json(),
-        )
-
-    # 3. Renumber cited passages 1..n in order of first use.
-    number: dict[int, int] = {}
-    for _, j, _ in kept:
-        number.setdefault(j, len(number) + 1)
-    sentences = [AnswerSentence(t, number[j], s) for t, j, s in kept]
-    answer_text = " ".join(f"{s.text} [{s.source}]" for s in sentences)
-    sources = [_source_json(n, hits[j]) for j, n in sorted(number.items(), key=lambda x: x[1])]
-
-    # 4. The Kamerstukken the answer relies on: cited in its sentences, or the cited document itself.
-    cited: dict[str, str] = {}
-    for s in sentences:
-        for c in _find_citations(s.text):
-            cited.setdefault(c.id, c.display)
-    for j in number:
-        for k in _own_ids(hits[j]):
-            cited.setdefault(k, hits[j].citation or _display_for(k))
-    return Answer(
-        question=question,
-        answer=answer_text,
-        abstained=False,
-        engine=engine,
-        sources=sources,
-        cited_kamerstukken=list(cited),
-        cited_display=cited,
-        unsupported=unsupported,
-        sentences=sentences,
-        abstention=decision.to_json(),
-    )
+    roles: list[str] = field(default_factory=list)  # "direct" / "point" per sentence (default: by position)
+    speakers: list[str | None] = field(default_factory=list)
+    scores: list[float | None] = field(default_factory=list)
 
 
 def parse_generated(text: str, n_hits: int) -> Proposal:
@@ -252,9 +64,215 @@ def parse_generated(text: str, n_hits: int) -> Proposal:
     return Proposal(out, raw=text, invalid_markers=invalid)
 
 
+def _own_ids(hit: SearchHit) -> list[str]:
+    """The document's own canonical id when it is a parliamentary paper (doc id "kst-33763-141", ...)."""
+    return [k for k in hit.kamerstukken if hit.doc_id == k or hit.doc_id.endswith("-" + k)]
+
+
+def _source(n: int, hit: SearchHit, spans: Sequence[tuple[int, int]] = ()) -> Source:
+    return Source(
+        n=n,
+        doc_id=hit.doc_id,
+        title=hit.title,
+        kind=hit.kind,
+        date=hit.date,
+        page=hit.page,
+        citation=hit.citation,
+        kamerstukken=hit.kamerstukken,
+        passage=hit.text,
+        score=round(float(hit.score), 4),
+        chunk_id=hit.chunk_id,
+        section=hit.section,
+        speaker=hit.speaker,
+        spans=list(spans),
+    )
+
+
+def _span(sentence: str, passage: str) -> tuple[int, int] | None:
+    """Where a (verbatim) sentence stands in its passage, whitespace-insensitively."""
+    words = sentence.rstrip(".;:,").split()
+    if not words:
+        return None
+    m = re.search(r"\s+".join(re.escape(w) for w in words), passage)
+    return (m.start(), m.end()) if m else None
+
+
+def _said_by(sentence: AnswerSentence) -> str:
+    """The sentence as shown: with its speaker when the passage is a turn that does not name them."""
+    speaker = sentence.speaker
+    if not speaker:
+        return sentence.text
+    name = re.sub(r"\(.*?\)", "", speaker).split()[-1] if speaker.split() else ""
+    if name and name.lower() in sentence.text.lower():
+        return sentence.text
+    return f"{speaker}: {sentence.text}"
+
+
+def finalize(
+    question: str,
+    hits: Sequence[SearchHit],
+    proposal: Proposal,
+    checker: SupportChecker,
+    engine: str,
+    decision: Decision | None = None,
+    closest: Sequence[SearchHit] = (),
+) -> Answer:
+    """The shared end of both engines: support check, renumbering, sources, the abstained form."""
+    pairs: list[tuple[str, str]] = []
+    index: list[tuple[int, int]] = []  # (sentence i, hit j)
+    for i, (text, cited) in enumerate(proposal.sentences):
+        for j in cited:
+            pairs.append((text, hits[j].text))
+            index.append((i, j))
+    results = checker.check_many(pairs) if pairs else []
+    support_of: dict[int, tuple[int, Support]] = {}
+    for (i, j), res in zip(index, results, strict=True):
+        if res.supported and i not in support_of:
+            support_of[i] = (j, res)
+    kept = [i for i in range(len(proposal.sentences)) if i in support_of]
+    unsupported = [t for i, (t, _) in enumerate(proposal.sentences) if i not in support_of]
+    abstention = decision.to_json() if decision is not None else {}
+
+    if decision is not None and decision.outcome != "answer" or not kept:
+        outcome = decision.outcome if decision is not None and decision.outcome != "answer" else "indirect"
+        if not hits and not closest:
+            outcome = "none"
+        shown = list(closest or hits[:CLOSEST_PASSAGES]) if outcome == "indirect" else []
+        if abstention and outcome != abstention.get("outcome"):
+            abstention = {
+                **abstention,
+                "abstain": True,
+                "outcome": outcome,
+                "reason": "geen gesteunde zinnen",
+            }
+        return Answer(
+            question=question,
+            answer=ANSWER_TEXT[outcome],
+            abstained=True,
+            engine=engine,
+            sources=[_source(n, h) for n, h in enumerate(shown, 1)],
+            unsupported=unsupported,
+            abstention=abstention,
+            outcome=outcome,
+        )
+
+    # Renumber the cited passages 1..n in order of first use.
+    number: dict[int, int] = {}
+    for i in kept:
+        number.setdefault(support_of[i][0], len(number) + 1)
+    sentences: list[AnswerSentence] = []
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for pos, i in enumerate(kept):
+        j, res = support_of[i]
+        text = proposal.sentences[i][0]
+        span = _span(text, hits[j].text)
+        if span:
+            spans.setdefault(j, []).append(span)
+        role = proposal.roles[i] if i < len(proposal.roles) else ("direct" if pos == 0 else "point")
+        sentences.append(
+            AnswerSentence(
+                text=text,
+                source=number[j],
+                support=res,
+                role=role,  # type: ignore[arg-type]
+                speaker=proposal.speakers[i] if i < len(proposal.speakers) else None,
+                span=span,
+                score=proposal.scores[i] if i < len(proposal.scores) else None,
+            )
+        )
+    if not any(s.role == "direct" for s in sentences):
+        sentences[0].role = "direct"
+    direct = " ".join(f"{_said_by(s)} [{s.source}]" for s in sentences if s.role == "direct")
+    points = [f"{_said_by(s)} [{s.source}]" for s in sentences if s.role == "point"]
+    answer_text = direct + ("\n\n" + "\n".join(f"- {p}" for p in points) if points else "")
+    sources = [_source(n, hits[j], spans.get(j, [])) for j, n in sorted(number.items(), key=lambda x: x[1])]
+
+    # The Kamerstukken the answer relies on: named in its sentences, or the cited document itself.
+    from corpus.citations import display_for, find_citations
+
+    cited: dict[str, str] = {}
+    for s in sentences:
+        for c in find_citations(s.text):
+            cited.setdefault(c.id, c.display)
+    for j in number:
+        for k in _own_ids(hits[j]):
+            cited.setdefault(k, hits[j].citation or display_for(k))
+    return Answer(
+        question=question,
+        answer=answer_text,
+        abstained=False,
+        engine=engine,
+        sources=sources,
+        cited_kamerstukken=list(cited),
+        cited_display=cited,
+        unsupported=unsupported,
+        sentences=sentences,
+        abstention=abstention,
+        outcome="answer",
+        direct=direct,
+        points=points,
+    )
+
+
+def evidence_from_passages(
+    question: str, hits: Sequence[SearchHit], embedder: Any, task: str | None
+) -> Evidence:
+    """Evidence for given passages without the store (drafts, tests, the LLM fallback): their sentences are
+    split and embedded here; the share of the question's salient terms stands in for BM25."""
+    import numpy as np
+
+    from corpus.dutch import coverage, salient_terms
+
+    rows: list[tuple[int, Any]] = [(j, s) for j, h in enumerate(hits) for s in split_sentences(h.text)]
+    if not rows:
+        return Evidence(question=question, passages=list(hits))
+    q = np.asarray(embedder.embed_query(question, task=task), dtype=np.float32)
+    vecs = np.asarray(embedder.embed_documents([s.text for _, s in rows]), dtype=np.float32)
+    chunk_vecs = np.asarray(embedder.embed_documents([h.text for h in hits]), dtype=np.float32)
+    terms = salient_terms(question)
+    sentences = [
+        SentenceHit(
+            id=f"{hits[j].chunk_id}:{s.start}",
+            chunk_id=hits[j].chunk_id,
+            doc_id=hits[j].doc_id,
+            text=s.text,
+            start=s.start,
+            end=s.end,
+            speaker=hits[j].speaker,
+            section=hits[j].section,
+            page=hits[j].page,
+            dense=float(v @ q),
+            bm25=coverage(terms, [s.text])[0],
+        )
+        for (j, s), v in zip(rows, vecs, strict=True)
+    ]
+    return Evidence(
+        question=question,
+        passages=list(hits),
+        chunk_similarity={h.chunk_id: float(v @ q) for h, v in zip(hits, chunk_vecs, strict=True)},
+        sentences=sentences,
+    )
+
+
+def _closest(evidence: Evidence, ranked: Sequence[Candidate]) -> list[SearchHit]:
+    """The passages to show when there is no answer: those of the best sentences, then the best passages."""
+    chunks = evidence.chunks
+    order = list(
+        dict.fromkeys([c.hit for c in ranked[:CLOSEST_PASSAGES]] + list(range(len(evidence.passages))))
+    )
+    return [chunks[i] for i in order[:CLOSEST_PASSAGES]]
+
+
 class Assistant:
-    def __init__(self, settings: Settings, embedder: Any | None = None, llm: Any | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Any | None = None,
+        llm: Any | None = None,
+        config: AnswerConfig | None = None,
+    ) -> None:
         self.settings = settings
+        self.config = config or answer_config(str(settings.answer_config) if settings.answer_config else None)
         self._searcher: Any = None
         self._embedder = embedder  # tests and the app may share one loaded model
         self._llm = llm
@@ -281,73 +299,20 @@ class Assistant:
             self._llm = LLMEngine(self.settings)
         return self._llm
 
-    # --- retrieval ---------------------------------------------------------------------------------
+    # --- stage 1 -----------------------------------------------------------------------------------------
 
-    def retrieve(
-        self, query: str, filters: dict[str, Any] | None, access: list[str] | None
-    ) -> tuple[list[SearchHit], list[str], list[str]]:
-        hits = self.searcher.search(query, k=self.settings.top_k, filters=filters, access=access)
-        if not hits:
-            return [], [], []
-        dense = self.searcher.search(query, k=5, filters=filters, mode="dense", access=access)
-        bm25 = self.searcher.search(query, k=5, filters=filters, mode="bm25", access=access)
-        return hits, [h.doc_id for h in dense], [h.doc_id for h in bm25]
-
-    def _prepare(
-        self,
-        question: str,
-        filters: dict[str, Any] | None,
-        history: Conversation | None,
-        access: list[str] | None,
-    ) -> tuple[str, dict[str, Any], list[SearchHit], list[str], list[str]]:
-        resolved, filt = history.resolve(question, filters) if history else (question, dict(filters or {}))
-        hits, dense_ids, bm25_ids = self.retrieve(resolved, filt, access)
-        return resolved, filt, hits, dense_ids, bm25_ids
-
-    def _extractive(self, question: str, hits: Sequence[SearchHit]) -> Proposal:
-        from assistant.extractive import select
-
-        chosen = select(question, hits, embedder=self.embedder)
-        return Proposal([(c.text, [c.hit_index]) for c in chosen])
-
-    def _finish(
-        self,
-        question: str,
-        resolved: str,
-        filt: dict[str, Any],
-        hits: Sequence[SearchHit],
-        proposal: Proposal,
-        engine: str,
-        dense_ids: Sequence[str],
-        bm25_ids: Sequence[str],
-        history: Conversation | None,
-        started: float,
-        warnings: list[str],
-    ) -> Answer:
-        checker = SupportChecker(self.embedder if engine == "llm" else None)
-        # The salient terms of a follow-up live in the resolved question.
-        answer = finalize(
-            resolved,
-            hits,
-            proposal,
-            checker,
-            engine,
-            dense_ids,
-            bm25_ids,
-            use_abstention=self.settings.abstention,
+    def retrieve(self, question: str, filters: dict[str, Any] | None, access: list[str] | None) -> Evidence:
+        r = self.config.retrieve
+        return self.searcher.evidence(
+            question,
+            k=r.passages,
+            filters=filters,
+            access=access,
+            agreement_k=r.agreement_k,
+            sentences=r.sentences,
+            parents=r.parents,
+            sentence_task=r.sentence_task,
         )
-        answer.question = question
-        answer.resolved_question = resolved
-        if proposal.invalid_markers:
-            warnings.append(
-                "verwijzing naar niet-bestaande passage(s) verwijderd: "
-                + ", ".join(f"nr. {m}" for m in proposal.invalid_markers)
-            )
-        answer.warnings.extend(warnings)
-        answer.latency_ms = int((time.perf_counter() - started) * 1000)
-        if history is not None:
-            history.add(question, resolved, filt, answer)
-        return answer
 
     # --- public API -------------------------------------------------------------------------------------
 
@@ -380,18 +345,9 @@ class Assistant:
         must replace the streamed text by ``Answer.answer`` at the end.
         """
         started = time.perf_counter()
-        resolved, filt, hits, dense_ids, bm25_ids = self._prepare(question, filters, history, access)
-        yield from self.stream_from_hits(
-            question,
-            hits,
-            engine=engine,
-            resolved=resolved,
-            filters=filt,
-            dense_ids=dense_ids,
-            bm25_ids=bm25_ids,
-            history=history,
-            started=started,
-        )
+        resolved, filt = history.resolve(question, filters) if history else (question, dict(filters or {}))
+        evidence = self.retrieve(resolved, filt, access)
+        yield from self._run(question, resolved, evidence, engine, filt, history, started)
 
     def answer_from_hits(self, question: str, hits: Sequence[SearchHit], engine: str | None = None) -> Answer:
         """Answer from given passages (no retrieval): for tests, the eval and the drafting module."""
@@ -403,56 +359,77 @@ class Assistant:
         return final
 
     def stream_from_hits(
+        self, question: str, hits: Sequence[SearchHit], engine: str | None = None
+    ) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        evidence = evidence_from_passages(question, hits, self.embedder, self.config.retrieve.sentence_task)
+        yield from self._run(question, question, evidence, engine, {}, None, started)
+
+    # --- stages 2-5 ---------------------------------------------------------------------------------------
+
+    def _run(
         self,
         question: str,
-        hits: Sequence[SearchHit],
-        engine: str | None = None,
-        resolved: str | None = None,
-        filters: dict[str, Any] | None = None,
-        dense_ids: Sequence[str] = (),
-        bm25_ids: Sequence[str] = (),
-        history: Conversation | None = None,
-        started: float | None = None,
+        resolved: str,
+        evidence: Evidence,
+        engine: str | None,
+        filters: dict[str, Any],
+        history: Conversation | None,
+        started: float,
     ) -> Iterator[str | Answer]:
-        started = started if started is not None else time.perf_counter()
         engine = engine or self.settings.engine
-        resolved = resolved or question
-        hits = list(hits)
+        ranked = select(resolved, evidence, self.config.select)
+        decision = decide(resolved, evidence, ranked, self.config.decide)
+        if not self.settings.abstention and ranked and decision.outcome != "answer":
+            decision = decision.model_copy(update={"outcome": "answer", "reason": "afzien uitgeschakeld"})
+        hits = evidence.chunks
+        closest = _closest(evidence, ranked)
         warnings: list[str] = []
-        if not hits:
+        if decision.outcome != "answer":
             proposal = Proposal([])
         elif engine == "llm":
             from assistant.llm_engine import LLMError
 
+            passages = evidence.passages or hits
             parts: list[str] = []
             try:
-                for delta in self.llm.answer_stream(resolved, hits):
+                for delta in self.llm.answer_stream(resolved, passages):
                     parts.append(delta)
                     yield delta
-                proposal = parse_generated("".join(parts), len(hits))
+                proposal = parse_generated("".join(parts), len(passages))
             except LLMError as e:
                 # A broken endpoint must not leave the user without an answer: fall back, and say so.
                 warnings.append(f"{e}; antwoord zonder taalmodel (extractief) gegeven")
                 engine = "extractive"
-                proposal = self._extractive(resolved, hits)
+                proposal = self._extractive(resolved, ranked, hits)
         else:
-            proposal = self._extractive(resolved, hits)
-        answer = self._finish(
-            question,
-            resolved,
-            filters or {},
-            hits,
-            proposal,
-            engine,
-            dense_ids,
-            bm25_ids,
-            history,
-            started,
-            warnings,
-        )
+            proposal = self._extractive(resolved, ranked, hits)
+        checker = SupportChecker(self.embedder if engine == "llm" else None, self.config.support)
+        answer = finalize(resolved, hits, proposal, checker, engine, decision=decision, closest=closest)
+        answer.question = question
+        answer.resolved_question = resolved
+        if proposal.invalid_markers:
+            warnings.append(
+                "verwijzing naar niet-bestaande passage(s) verwijderd: "
+                + ", ".join(f"nr. {m}" for m in proposal.invalid_markers)
+            )
+        answer.warnings.extend(warnings)
+        answer.latency_ms = int((time.perf_counter() - started) * 1000)
+        if history is not None:
+            history.add(question, resolved, filters, answer)
         if engine == "extractive":
             yield answer.answer
         yield answer
+
+    def _extractive(self, question: str, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Proposal:
+        comp = compose(question, ranked, hits, self.config.compose)
+        chosen = comp.all
+        return Proposal(
+            [(c.text, [c.hit]) for c in chosen],
+            roles=["direct"] * len(comp.direct) + ["point"] * len(comp.points),
+            speakers=[c.sentence.speaker for c in chosen],
+            scores=[c.p for c in chosen],
+        )
 
 
 def ask(question: str, settings: Settings, **kw: Any) -> Answer:

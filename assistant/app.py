@@ -81,7 +81,8 @@ def _esc(value: Any) -> str:
 def _support_spans(passage: str, sentences: list[str]) -> list[tuple[int, int]]:
     """Where each answer sentence sits in the passage: verbatim (whitespace and case aside), else the
     passage sentence sharing most of its words (a paraphrase by the language model)."""
-    from assistant.sentences import split_sentences, words
+    from corpus.dutch import words
+    from corpus.sentences import split_sentences
 
     spans: list[tuple[int, int]] = []
     candidates = None

@@ -272,6 +272,13 @@ def draft(
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None)
 @click.option("--limit", type=int, default=None, help="Only the first N items (quick runs).")
+@click.option(
+    "--split",
+    "splits",
+    multiple=True,
+    type=click.Choice(["dev", "test"]),
+    help="Only items of this split (tune with --split dev; default: both).",
+)
 @click.pass_context
 def eval_cmd(
     ctx: click.Context,
@@ -281,6 +288,7 @@ def eval_cmd(
     json_out: Path | None,
     report_dir: Path | None,
     limit: int | None,
+    splits: tuple[str, ...],
 ) -> None:
     """Run the gold Q&A set through ask and report retrieval and answer metrics."""
     from eval.run import run_eval
@@ -293,6 +301,7 @@ def eval_cmd(
         json_out=json_out,
         report_dir=report_dir,
         limit=limit,
+        splits=list(splits),
     )
     click.echo(result.summary_text())
 

@@ -13,9 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.abstain import salient_terms
-from assistant.sentences import words
-from assistant.support import STOPWORDS
+from corpus.dutch import STOPWORDS, salient_terms, stem, words
 
 _FOLLOW_UP_START = re.compile(r"^\s*(en|maar|ook|of|dus|en\s+toen|daarna|vervolgens|verder)\b", re.I)
 _ANAPHORA = re.compile(
@@ -53,8 +51,6 @@ class Conversation:
         """The previous resolved question's salient words, in their surface form."""
         prev = self.turns[-1].resolved
         stems = {s for s, _ in salient_terms(prev)}
-        from assistant.support import stem
-
         out: list[str] = []
         for w in words(prev):
             lw = w.lower()

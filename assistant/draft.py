@@ -12,13 +12,13 @@ what it rests on, and the letter ends with its sources. Two modes:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from assistant.answer import Assistant, Proposal, finalize, parse_generated
-from assistant.extractive import _META, candidates, select
+from assistant.answer import Assistant, finalize, parse_generated
+from assistant.compose import _repeats
+from assistant.select import Candidate, select, year_of
 from assistant.support import SupportChecker
 from corpus.settings import Settings
 from index.search import SearchHit
@@ -52,7 +52,6 @@ SECTIONS: list[tuple[str, str, str]] = [
     ),
 ]
 SENTENCES_PER_SECTION = 4
-MIN_PER_SECTION = 2
 HITS_PER_SECTION = 8
 
 
@@ -191,40 +190,6 @@ def _notes_for(text: str, hit: SearchHit, book: _NoteBook) -> list[int]:
     return list(dict.fromkeys(numbers))
 
 
-# Cues that place an evidence sentence in a part of the letter. Checked in this order; a sentence that names a
-# Kamerstuk is part of the earlier decision-making record whatever else it says.
-_CUES: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "Conclusie",
-        re.compile(
-            r"conclusie|concludeer|leidt niet tot|onvoldoende meerwaarde|blijft overeind|niet wenselijk|"
-            r"geen aanleiding|het kabinet (blijft|ziet)",
-            re.I,
-        ),
-    ),
-    ("Aanleiding", re.compile(r"toezeg|toegezegd|verzoek|gevraagd|vraag van|aanleiding|Beschouwingen", re.I)),
-    (
-        "Nieuwe ontwikkelingen",
-        re.compile(
-            r"\bnieuwe?\b|\brecente?\b|inmiddels|toegenomen|opgericht|oprichting van (de|een) NVR|"
-            r"Nationale Veiligheidsraad|Veiligheidsstrategie|wordt opgezet|in ontwikkeling",
-            re.I,
-        ),
-    ),
-]
-
-
-def _section_for(text: str) -> str:
-    from corpus.citations import find_citations
-
-    if find_citations(text):
-        return "Eerdere besluitvorming"
-    for heading, cue in _CUES:
-        if cue.search(text):
-            return heading
-    return "Eerdere besluitvorming"
-
-
 def _bouwstenen(
     topic: str,
     assistant: Assistant,
@@ -233,53 +198,26 @@ def _bouwstenen(
     letter: Letter,
     book: _NoteBook,
 ) -> None:
-    """Evidence sentences for the whole topic, each placed in the part of the letter it belongs to."""
-    hits: dict[str, SearchHit] = {}
-    for _, question, _ in SECTIONS:
-        for h in assistant.searcher.search(question.format(topic=topic), k=HITS_PER_SECTION, filters=filters,
-                                           access=access):  # fmt: skip
-            hits.setdefault(h.chunk_id, h)
-    pool = list(hits.values())
-    if not pool:
-        return
-    # Single sentences, not list units: each bouwsteen should be one statement the official can move around.
-    chosen = select(
-        f"Wat is er bekend over {topic}: aanleiding, eerdere besluitvorming, ontwikkelingen en conclusie?",
-        pool,
-        embedder=assistant.embedder,
-        max_sentences=SENTENCES_PER_SECTION * len(SECTIONS),
-        list_units=False,
-    )
-    placed: dict[str, list[Any]] = {heading: [] for heading, _, _ in SECTIONS}
-    for c in chosen:
-        placed[_section_for(c.text)].append(c)
-    # A part with little evidence is filled from the passages already used: the new developments and the
-    # conclusion often stand next to the topic's key sentences without naming the topic themselves.
-    used_hits = {c.hit_index for c in chosen}
-    taken = {c.text for c in chosen}
-    for c in candidates(pool, list_units=False):
-        heading = _section_for(c.text)
-        if (
-            c.hit_index in used_hits
-            and c.text not in taken
-            and len(placed[heading]) < MIN_PER_SECTION
-            and not _META.search(c.text)
-        ):
-            placed[heading].append(c)
-            taken.add(c.text)
-    everything = [c for cands in placed.values() for c in cands]
-    checked = finalize(topic, pool, Proposal([(c.text, [c.hit_index]) for c in everything]), SupportChecker(),
-                       "extractive", use_abstention=False)  # fmt: skip
-    kept = {s.text for s in checked.sentences}
-    by_heading = {s.heading: s for s in letter.sections}
-    for heading, cands in placed.items():
-        cands = [c for c in cands if c.text in kept][:SENTENCES_PER_SECTION]
+    """Evidence sentences per part of the letter, each part's chosen by meaning for its own question (the
+    same retrieval and selection as answers); a sentence is used in one part only."""
+    taken: list[Candidate] = []
+    floor = assistant.config.compose.point_min
+    redundancy = assistant.config.compose.redundancy
+    for section, (heading, question, _) in zip(letter.sections, SECTIONS, strict=True):
+        q = question.format(topic=topic)
+        evidence = assistant.retrieve(q, filters, access)
+        hits = evidence.chunks
+        chosen: list[Candidate] = []
+        for c in select(q, evidence, assistant.config.select):
+            if len(chosen) >= SENTENCES_PER_SECTION or c.p < floor:
+                break
+            if not _repeats(c, [*taken, *chosen], redundancy):
+                chosen.append(c)
         if heading == "Eerdere besluitvorming":
-            cands.sort(key=lambda c: (c.year, c.hit_index, c.position))
-        for c in cands:
-            by_heading[heading].paragraphs.append(
-                Paragraph(c.text, _notes_for(c.text, pool[c.hit_index], book))
-            )
+            chosen.sort(key=lambda c: (year_of(c, hits[c.hit]), c.hit, c.sentence.start))
+        taken.extend(chosen)
+        for c in chosen:
+            section.paragraphs.append(Paragraph(c.text, _notes_for(c.text, hits[c.hit], book)))
 
 
 def _llm_sections(
@@ -307,12 +245,11 @@ def _llm_sections(
             for s in letter.sections:
                 s.paragraphs.clear()
             return
-        answer = finalize(q, hits, parse_generated(raw, len(hits)), SupportChecker(assistant.embedder), "llm",
-                          use_abstention=False)  # fmt: skip
+        answer = finalize(q, hits, parse_generated(raw, len(hits)), SupportChecker(assistant.embedder), "llm")
         letter.unsupported.extend(answer.unsupported)
         by_chunk = {h.chunk_id: h for h in hits}
         for s in answer.sentences:
-            hit = by_chunk[answer.sources[s.source - 1]["chunk_id"]]
+            hit = by_chunk[answer.sources[s.source - 1].chunk_id]
             section.paragraphs.append(Paragraph(s.text, _notes_for(s.text, hit, book)))
 
 

@@ -1,267 +1,45 @@
-"""The one check both answer engines end in: is each answer sentence supported by the passage it cites?
+"""The support stage: is each answer sentence supported by the passage it cites? Both engines end here.
 
-Support has two independent parts, both must hold:
-- lexical: the sentence's content words (Dutch Snowball stems) occur in the cited passage, and every
-  number in the sentence (amounts, years, dossier numbers) occurs there too. An invented figure is the
-  commonest hallucination and the cheapest to catch exactly.
-- semantic: the sentence embedding is close to the best-matching sentence window of the passage. This
-  catches sentences that reuse the passage's words but say something else.
+Support has three parts, all must hold:
+- lexical: the sentence's content words (stems, ``corpus/dutch.py``) occur in the cited passage, and every
+  number and every cited Kamerstuk of the sentence occurs there too. An invented figure is the commonest
+  hallucination and the cheapest to catch exactly.
+- polarity: negation is meaning. The passage window that shares most words with the sentence must be
+  negated ("niet", "geen", "nooit", ...) exactly when the sentence is: "het kabinet achtte een Planbureau
+  wenselijk" is not supported by "... niet wenselijk achtte".
+- semantic (with an embedder): the sentence embedding is close to the best-matching one- or two-sentence
+  window of the passage. This catches sentences that reuse the passage's words but say something else.
 A sentence copied verbatim from the cited passage (the extractive engine) is supported by construction;
 the check still verifies that it really is in the passage the marker points to.
-
-The thresholds are constants here, calibrated on paraphrases vs. invented claims over the demo nota
-(tests/test_support.py); the eval suite may move them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
-from assistant.sentences import split_sentences, words
-
-LEXICAL_THRESHOLD = 0.6  # share of the sentence's content stems found in the passage
-EMBEDDING_THRESHOLD = 0.7  # cosine with the closest passage window; paraphrases measured 0.83-0.96
-
-# Function words and question/discourse words that carry no content for matching.
-STOPWORDS = frozenset(
-    [
-        "de",
-        "het",
-        "een",
-        "en",
-        "of",
-        "maar",
-        "dat",
-        "die",
-        "dit",
-        "deze",
-        "dan",
-        "als",
-        "om",
-        "te",
-        "van",
-        "in",
-        "op",
-        "aan",
-        "met",
-        "voor",
-        "door",
-        "bij",
-        "uit",
-        "over",
-        "naar",
-        "tot",
-        "is",
-        "zijn",
-        "was",
-        "waren",
-        "wordt",
-        "worden",
-        "werd",
-        "werden",
-        "heeft",
-        "hebben",
-        "had",
-        "hadden",
-        "zal",
-        "zullen",
-        "zou",
-        "zouden",
-        "kan",
-        "kunnen",
-        "kon",
-        "konden",
-        "moet",
-        "moeten",
-        "mag",
-        "mogen",
-        "wil",
-        "willen",
-        "niet",
-        "geen",
-        "wel",
-        "ook",
-        "nog",
-        "al",
-        "er",
-        "hier",
-        "daar",
-        "waar",
-        "wat",
-        "wie",
-        "welke",
-        "welk",
-        "waarom",
-        "wanneer",
-        "hoe",
-        "hoeveel",
-        "hij",
-        "zij",
-        "ze",
-        "wij",
-        "we",
-        "jij",
-        "je",
-        "u",
-        "ik",
-        "mij",
-        "me",
-        "ons",
-        "onze",
-        "hun",
-        "haar",
-        "zijn",
-        "hem",
-        "hen",
-        "zich",
-        "zo",
-        "zeer",
-        "meer",
-        "veel",
-        "weinig",
-        "alle",
-        "alles",
-        "iets",
-        "niets",
-        "iemand",
-        "niemand",
-        "elk",
-        "elke",
-        "ieder",
-        "iedere",
-        "andere",
-        "ander",
-        "nu",
-        "toen",
-        "dus",
-        "want",
-        "omdat",
-        "doordat",
-        "terwijl",
-        "hoewel",
-        "indien",
-        "mits",
-        "tenzij",
-        "zodat",
-        "nadat",
-        "voordat",
-        "sinds",
-        "sedert",
-        "the",
-        "of",
-        "and",
-        "to",
-        "in",
-        "a",
-        "is",
-        "that",
-        "for",
-        "on",
-        "as",
-        "with",
-        "by",
-        "be",
-        "are",
-        "this",
-        "it",
-        "from",
-        "at",
-        "or",
-        "an",
-        "was",
-        "which",
-        "have",
-        "has",
-        "ook",
-        "reeds",
-        "toch",
-        "even",
-        "echter",
-        "daarom",
-        "daarvan",
-        "daarover",
-        "daarbij",
-        "hierover",
-        "hiervan",
-        "waarover",
-        "waarin",
-        "heer",
-        "mevrouw",
-        "voorzitter",
-        "minister",
-        "kamer",
-        "kabinet",
-        "vraag",
-        "antwoord",
-        "jaar",
-        "jaren",
-    ]
-)
+from assistant.config import SupportConfig
+from corpus.dutch import content_stems, is_negated, numbers_in
+from corpus.sentences import split_sentences
 
 WINDOWS_EMBEDDED = 3
-
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-_PARTICIPLE = re.compile(
-    r"^(op|aan|in|uit|af|door|mee|na|over|toe|voor|weg|bij|vast|terug|samen)ge(\w{3,}[td])$"
-)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    from nltk.stem.snowball import DutchStemmer
-
-    return DutchStemmer()
-
-
-@lru_cache(maxsize=50_000)
-def stem(word: str) -> str:
-    w = word.lower().strip("'’-")
-    # Separable-verb participles: "opgericht" should meet "oprichten"/"oprichting".
-    m = _PARTICIPLE.match(w)
-    if m:
-        w = m.group(1) + m.group(2)
-    s = _stemmer().stem(w)
-    # Snowball keeps "-s" after a vowel ("planbureaus"); plural and base form should match.
-    if len(s) > 5 and s.endswith("s") and s[-2] in "aeiouy":
-        s = s[:-1]
-    return s
-
-
-def content_stems(text: str) -> list[str]:
-    """Stems of the content words of ``text``, in order; numbers excluded (they are checked exactly)."""
-    out = []
-    for w in words(text):
-        lw = w.lower()
-        if lw in STOPWORDS or len(lw) < 3 or _NUMBER.fullmatch(lw):
-            continue
-        out.append(stem(lw))
-    return out
-
-
-def numbers_in(text: str) -> set[str]:
-    """Numbers written in ``text``, normalised so that "2017–2018" and "2017-2018" compare equal."""
-    return {n.replace(".", "").replace(",", ".") for n in _NUMBER.findall(text)}
 
 
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-@dataclass
-class Support:
+class Support(BaseModel):
     lexical: float
-    embedding: float | None
-    numbers_ok: bool
-    verbatim: bool
-    supported: bool
+    embedding: float | None = None
+    numbers_ok: bool = True
+    verbatim: bool = False
+    negation_ok: bool = True
+    supported: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -269,26 +47,33 @@ class Support:
             "embedding": None if self.embedding is None else round(self.embedding, 3),
             "numbers_ok": self.numbers_ok,
             "verbatim": self.verbatim,
+            "negation_ok": self.negation_ok,
             "supported": self.supported,
         }
 
 
-def lexical_support(sentence: str, passage: str) -> tuple[float, bool]:
-    """(share of content stems present in the passage, all numbers present)."""
-    from corpus.citations import canonical_ids, find_citations
+def _without_citations(sentence: str) -> tuple[str, set[str]]:
+    from corpus.citations import find_citations
 
-    # A citation is checked as a whole: "Kamerstukken II 2017/18, 33763, nr. 141" supports the same paper
-    # written "2017–2018" in the passage, and an invented paper number fails even if its digits occur.
     cites = find_citations(sentence)
     bare = sentence
     for c in sorted(cites, key=lambda c: c.span[0], reverse=True):
         bare = bare[: c.span[0]] + " " + bare[c.span[1] :]
-    cites_ok = {c.id for c in cites} <= set(canonical_ids(passage))
+    return bare, {c.id for c in cites}
+
+
+def lexical_support(sentence: str, passage: str) -> tuple[float, bool]:
+    """(share of content stems present in the passage, all numbers and cited Kamerstukken present)."""
+    from corpus.citations import canonical_ids
+
+    # A citation is checked as a whole: "Kamerstukken II 2017/18, 33763, nr. 141" supports the same paper
+    # written "2017–2018" in the passage, and an invented paper number fails even if its digits occur.
+    bare, cited = _without_citations(sentence)
+    cites_ok = cited <= set(canonical_ids(passage))
     stems = content_stems(bare)
     passage_stems = set(content_stems(passage))
     share = sum(1 for s in stems if s in passage_stems) / len(stems) if stems else 0.0
-    numbers_ok = cites_ok and numbers_in(bare) <= numbers_in(passage)
-    return share, numbers_ok
+    return share, cites_ok and numbers_in(bare) <= numbers_in(passage)
 
 
 def passage_windows(passage: str, size: int = 2) -> list[str]:
@@ -299,12 +84,25 @@ def passage_windows(passage: str, size: int = 2) -> list[str]:
     return sents + [" ".join(sents[i : i + size]) for i in range(len(sents) - size + 1)]
 
 
-class SupportChecker:
-    """Scores (sentence, passage) pairs. ``embedder`` is optional: without it only lexical support counts,
-    which is stricter for paraphrases but never lets an unsupported sentence through on meaning alone."""
+def _closest(sentence: str, texts: Sequence[str]) -> list[str]:
+    """``texts``, the ones sharing most content words with ``sentence`` first (shorter first on ties)."""
+    sent = set(content_stems(sentence))
+    return sorted(texts, key=lambda w: (-len(sent & set(content_stems(w))), len(w)))
 
-    def __init__(self, embedder: Any | None = None) -> None:
+
+def polarity_agrees(sentence: str, passage: str) -> bool:
+    """Whether ``sentence`` is negated exactly when the passage sentence it rests on is."""
+    closest = _closest(sentence, [s.text for s in split_sentences(passage)] or [passage])
+    return is_negated(sentence) == is_negated(closest[0])
+
+
+class SupportChecker:
+    """Scores (sentence, passage) pairs. ``embedder`` is optional: without it only lexical support and
+    polarity count, which is stricter for paraphrases but never lets a sentence through on meaning alone."""
+
+    def __init__(self, embedder: Any | None = None, config: SupportConfig | None = None) -> None:
         self.embedder = embedder
+        self.config = config or SupportConfig()
 
     def check(self, sentence: str, passage: str) -> Support:
         return self.check_many([(sentence, passage)])[0]
@@ -313,13 +111,13 @@ class SupportChecker:
         results: list[Support] = []
         need_embedding: list[int] = []
         for i, (sentence, passage) in enumerate(pairs):
-            verbatim = normalise(sentence).rstrip(".") in normalise(passage)
-            lex, numbers_ok = lexical_support(sentence, passage)
-            if verbatim:
-                results.append(Support(1.0, None, True, True, True))
+            if normalise(sentence).rstrip(".;:,") in normalise(passage):
+                results.append(Support(lexical=1.0, verbatim=True, supported=True))
                 continue
-            ok = numbers_ok and lex >= LEXICAL_THRESHOLD
-            results.append(Support(lex, None, numbers_ok, False, ok))
+            lex, numbers_ok = lexical_support(sentence, passage)
+            polarity = polarity_agrees(sentence, passage)
+            ok = numbers_ok and polarity and lex >= self.config.lexical
+            results.append(Support(lexical=lex, numbers_ok=numbers_ok, negation_ok=polarity, supported=ok))
             if ok and self.embedder is not None:
                 need_embedding.append(i)
         if need_embedding:
@@ -333,13 +131,12 @@ class SupportChecker:
         for sentence, passage in pairs:
             s_idx = texts.setdefault(sentence, len(texts))
             # Only the windows that share most words with the sentence are embedded: the model is the
-            # expensive part (~8 texts/s on 2 cores), and the window that supports a sentence shares its words.
-            sent_stems = set(content_stems(sentence))
-            wins = sorted(passage_windows(passage), key=lambda w: -len(sent_stems & set(content_stems(w))))
-            plan.append((s_idx, [texts.setdefault(w, len(texts)) for w in wins[:WINDOWS_EMBEDDED]]))
+            # expensive part, and the window that supports a sentence shares its words.
+            wins = _closest(sentence, passage_windows(passage))[:WINDOWS_EMBEDDED]
+            plan.append((s_idx, [texts.setdefault(w, len(texts)) for w in wins]))
         vecs = np.asarray(self.embedder.embed_documents(list(texts)), dtype=np.float32)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
         for res, (si, wins) in zip(results, plan, strict=True):
             cos = float(np.max(vecs[wins] @ vecs[si]))
             res.embedding = cos
-            res.supported = res.supported and cos >= EMBEDDING_THRESHOLD
+            res.supported = res.supported and cos >= self.config.embedding

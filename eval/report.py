@@ -33,16 +33,56 @@ def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.2f}"
 
 
-def metric_table_markdown(configs: list[ConfigResult]) -> str:
+def _metrics(c: ConfigResult, group: str | None) -> dict:
+    return c.overall if group is None else c.groups.get(group, {})
+
+
+def metric_table_markdown(configs: list[ConfigResult], group: str | None = None) -> str:
     head = "| configuration | " + " | ".join(label for _, label in MAIN) + " | median ms | p95 ms |"
     sep = "|" + "---|" * (len(MAIN) + 3)
     rows = [
         f"| {c.name} | "
-        + " | ".join(_fmt(c.overall.get(k)) for k, _ in MAIN)
+        + " | ".join(_fmt(_metrics(c, group).get(k)) for k, _ in MAIN)
         + f" | {c.latency_ms['median']:.0f} | {c.latency_ms['p95']:.0f} |"
         for c in configs
     ]
     return "\n".join([head, sep, *rows])
+
+
+def group_table_markdown(config: ConfigResult) -> str:
+    """One row per split and variant (dev was tuned on, test not; paraphrases reuse no source wording)."""
+    head = "| items | n | " + " | ".join(label for _, label in MAIN) + " |"
+    sep = "|" + "---|" * (len(MAIN) + 2)
+    rows = [
+        f"| {name} | {m.get('n', 0)} | " + " | ".join(_fmt(m.get(k)) for k, _ in MAIN) + " |"
+        for name, m in config.groups.items()
+    ]
+    return "\n".join([head, sep, *rows])
+
+
+# The issue-9 rule: a test figure more than this below dev (key facts) or above it (false abstention) is
+# the first thing to fix.
+MAX_GAP = 0.05
+
+
+def gap_lines(config: ConfigResult) -> list[str]:
+    dev, test = config.groups.get("dev"), config.groups.get("test")
+    if not dev or not test:
+        return []
+    lines = []
+    for key, label, sign in (
+        ("key_fact_recall", "key facts", 1),
+        ("false_abstention", "false abstention", -1),
+    ):
+        d, t = dev.get(key), test.get(key)
+        if d is None or t is None:
+            continue
+        gap = sign * (d - t)  # > 0: test is worse than dev
+        verdict = "OVER THE LIMIT: fix first" if gap > MAX_GAP else "within the limit"
+        lines.append(
+            f"dev–test gap, {label}: dev {d:.2f}, test {t:.2f}, gap {gap:+.2f} ({verdict} of {MAX_GAP})"
+        )
+    return lines
 
 
 # For these lower is better; for every other metric in MAIN higher is better.
@@ -103,9 +143,13 @@ def _bar_configs(configs: list[ConfigResult], path: Path) -> None:
     plt.close(fig)
 
 
-def failures(config: ConfigResult) -> list[dict[str, str]]:
+def failures(config: ConfigResult, split: str = "dev") -> list[dict[str, str]]:
+    """Items that failed, of one split only: the report never lists test items (they are not tuned on,
+    and a table of them would invite it)."""
     out = []
     for r in config.records:
+        if r.get("split", split) != split:
+            continue
         m, ask = r["metrics"], r["ask"]
         why = []
         if m.get("answerable"):
@@ -142,9 +186,18 @@ def write_report(result: EvalResult, out_dir: Path) -> Path:
         "",
         f"Gold set: `{result.qa}` ({result.n_items} items). Corpus: `{result.corpus}`.",
         "",
-        "## Configurations",
+        f"## Per split and variant ({default.name})",
         "",
-        metric_table_markdown(result.configs),
+        "`dev` items were tuned on (`eval/calibrate.py`); `test` items never were; `paraphrase` items ask",
+        "the same as an original item without reusing its or the source's wording.",
+        "",
+        group_table_markdown(default),
+        "",
+        *gap_lines(default),
+        "",
+        "## Configurations (dev split)",
+        "",
+        metric_table_markdown(result.configs, group="dev"),
         "",
         "![configurations](configs.png)",
         "",
@@ -160,7 +213,7 @@ def write_report(result: EvalResult, out_dir: Path) -> Path:
     ]
     for kind, metrics in default.per_kind.items():
         lines.append(f"| {kind} | " + " | ".join(_fmt(metrics.get(k)) for k, _ in MAIN) + " |")
-    lines += ["", "![per kind](per_kind.png)", "", f"## Failures ({default.name})", ""]
+    lines += ["", "![per kind](per_kind.png)", "", f"## Failures on the dev split ({default.name})", ""]
     fails = failures(default)
     if fails:
         lines += ["| id | question | why | got | top retrieved |", "|---|---|---|---|---|"]

@@ -13,9 +13,39 @@ from pathlib import Path
 from typing import Any
 
 from corpus.settings import Settings
-from eval.configs import CONFIGS, INDEX_KEYS
+from eval.configs import CONFIGS, DEFAULT_CONFIGS, INDEX_KEYS
 from eval.gold import GoldItem, load_gold
 from eval.metrics import aggregate, item_metrics, percentile
+
+# The groups every configuration is reported on: each split, each variant (the original questions and
+# their paraphrase twins), and their combinations. "dev" is what was tuned on; "test" was not.
+GROUPS: tuple[tuple[str, str | None, str | None], ...] = (
+    ("dev", "dev", None),
+    ("test", "test", None),
+    ("dev · original", "dev", "original"),
+    ("dev · paraphrase", "dev", "paraphrase"),
+    ("test · original", "test", "original"),
+    ("test · paraphrase", "test", "paraphrase"),
+    ("paraphrase", None, "paraphrase"),
+    ("all", None, None),
+)
+
+
+def variant(item: GoldItem) -> str:
+    return "paraphrase" if getattr(item, "paraphrase_of", None) else "original"
+
+
+def by_group(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, split, var in GROUPS:
+        chosen = [
+            r["metrics"]
+            for r in records
+            if (split is None or r.get("split") == split) and (var is None or r.get("variant") == var)
+        ]
+        if chosen:
+            out[name] = {**aggregate(chosen), "n": len(chosen)}
+    return out
 
 
 @dataclass
@@ -27,12 +57,14 @@ class ConfigResult:
     latency_ms: dict[str, float]
     records: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "overrides": self.overrides,
             "metrics": self.overall,
+            "groups": self.groups,
             "per_kind": self.per_kind,
             "latency_ms": self.latency_ms,
             "extra": self.extra,
@@ -56,9 +88,20 @@ class EvalResult:
         }
 
     def summary_text(self) -> str:
-        from eval.report import metric_table_markdown
+        from eval.report import gap_lines, group_table_markdown, metric_table_markdown
 
-        return metric_table_markdown(self.configs)
+        default = self.configs[0]
+        return "\n".join(
+            [
+                f"{default.name}: per split and variant",
+                group_table_markdown(default),
+                "",
+                *gap_lines(default),
+                "",
+                "configurations (dev)",
+                metric_table_markdown(self.configs, group="dev"),
+            ]
+        )
 
 
 def _corpus_key(corpus_dirs: list[Path], settings: Settings) -> str:
@@ -110,6 +153,8 @@ def run_items(items: list[GoldItem], settings: Settings) -> tuple[list[dict[str,
         records.append(
             {
                 "id": item.id,
+                "split": getattr(item, "split", None),
+                "variant": variant(item),
                 "kind": item.kind,
                 "question": item.question,
                 "ask": ask,
@@ -173,6 +218,7 @@ def evaluate_config(
             "p95": round(percentile(latencies, 95), 1),
         },
         records=records,
+        groups=by_group(records),
     )
     result.overall.update(_llm_columns(items, records, store_settings))
     return result
@@ -187,16 +233,19 @@ def run_eval(
     report_dir: Path | None = None,
     limit: int | None = None,
     tags: list[str] | None = None,
+    splits: list[str] | None = None,
     log=print,
 ) -> EvalResult:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     items = load_gold(qa)
     if tags:
         items = [i for i in items if set(tags) & set(i.tags)]
+    if splits:
+        items = [i for i in items if getattr(i, "split", None) in splits]
     if limit:
         items = items[:limit]
     corpus_dirs = corpus_dir if isinstance(corpus_dir, list) else [corpus_dir]
-    names = configs or list(CONFIGS)
+    names = configs or list(DEFAULT_CONFIGS)
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
         raise ValueError(f"unknown configuration(s) {unknown}; known: {sorted(CONFIGS)}")
