@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = 8
     prefetch_k: int = 50
+    # Up to this many points, dense search is exact (reproducible, a few ms); beyond it the HNSW index.
+    exact_search_points: int = 100_000
 
     # Answers.
     engine: Literal["extractive", "llm"] = "extractive"
@@ -99,6 +101,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     users: list[User] = Field(default_factory=list)
+    # Example questions the app offers (JSON list in BRIEFING_EXAMPLES, or `examples = [...]` in the TOML).
+    examples: list[str] = Field(default_factory=list)
     upload_max_mb: int = 50
 
     @classmethod

@@ -252,6 +252,7 @@ def ingest_documents(
             bar.close()
 
         written = summary.added + summary.replaced
+        idx.changed()
         optimize = getattr(store, "optimize", None)
         if optimize is not None and sum(len(n) for _, n in todo) >= OPTIMIZE_AFTER and written:
             # Many new points sit in plain segments that every query scans; build the HNSW index once now.
@@ -335,7 +336,8 @@ def delete_documents(ids: list[str], settings: Settings) -> dict[str, Any]:
     """Remove documents by id from store and manifest. Returns {"deleted": {id: chunks}, "not_found": [...]}."""
     from index.search import get_index
 
-    store = get_index(settings).store
+    idx = get_index(settings)
+    store = idx.store
     deleted: dict[str, int] = {}
     not_found: list[str] = []
     with closing(open_manifest(settings, store)) as manifest:
@@ -348,4 +350,5 @@ def delete_documents(ids: list[str], settings: Settings) -> dict[str, Any]:
             else:
                 not_found.append(doc_id)
         store.flush()
+    idx.changed()
     return {"deleted": deleted, "not_found": not_found, "chunks": sum(deleted.values())}

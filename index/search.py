@@ -172,7 +172,18 @@ class Index:
         self.bm25 = bm25_encoder()
         self.sentence_bm25 = bm25_encoder(SENTENCE_AVG_LEN)
         self._embedder: Any = None
+        self._exact: bool | None = None
         self.lock = threading.RLock()
+
+    @property
+    def exact(self) -> bool:
+        """Whether dense search is exact: the store is small enough (counted once; ingest resets it)."""
+        if self._exact is None:
+            self._exact = self.store.count() <= self.settings.exact_search_points
+        return self._exact
+
+    def changed(self) -> None:
+        self._exact = None
 
     def bm25_for(self, unit: str) -> Any:
         """The BM25 encoder of a unit: sentences have their own length normalisation."""
@@ -315,14 +326,16 @@ class Searcher:
         dense = self.index.embedder.embed_query(query) if mode in ("hybrid", "dense") else None
         sparse = self.index.bm25.encode_query(query) if mode in ("hybrid", "bm25") else None
         with self.index.lock:
-            hits = self.index.store.query(
+            spec = QuerySpec(
                 dense=dense,
                 sparse=sparse,
                 limit=k,
                 filters=built,
                 mode=mode,
                 prefetch=max(self.settings.prefetch_k, k),
+                exact=self.index.exact,
             )
+            hits = self.index.store.query_batch([spec])[0]
         return [SearchHit.from_hit(h) for h in hits]
 
     def evidence(
@@ -355,11 +368,14 @@ class Searcher:
         q_sent = emb.embed_query(question, task=sentence_task) if sentence_task else q_chunk
         sparse = self.index.bm25.encode_query(question)
         prefetch = max(self.settings.prefetch_k, k)
+        exact = self.index.exact
 
         def spec(unit: str, dense: list[float] | None, sp: Any, limit: int, mode: RetrievalMode, **match):
             f = built.model_copy(deep=True)
             f.match.update(unit=unit, **match)
-            return QuerySpec(dense=dense, sparse=sp, limit=limit, filters=f, mode=mode, prefetch=prefetch)
+            return QuerySpec(
+                dense=dense, sparse=sp, limit=limit, filters=f, mode=mode, prefetch=prefetch, exact=exact
+            )
 
         # The retrieval mode chooses the passages and the corpus-wide sentence searches; the agreement
         # signal always compares both rankings, and the sentences of the chosen chunks are always scored both

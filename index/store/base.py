@@ -49,6 +49,9 @@ class QuerySpec(BaseModel):
     filters: Filters | None = None
     mode: RetrievalMode = "hybrid"
     prefetch: int = 50
+    # Exact (brute-force) dense search instead of the HNSW index: reproducible results, affordable up to
+    # some 100k points (``Settings.exact_search_points``).
+    exact: bool = False
 
 
 class Hit(BaseModel):

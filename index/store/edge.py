@@ -180,6 +180,7 @@ class EdgeStore:
             return None
         dense, sparse, mode = spec.dense, spec.sparse, spec.mode
         fetch = spec.limit + TIE_MARGIN
+        params = qe.SearchParams(exact=True) if spec.exact else None
         dense_q = qe.Query.Nearest(list(dense), using=DENSE_VECTOR) if dense is not None else None
         # An empty sparse vector (a query of only stopwords) can match nothing: leave it out.
         sparse_q = (
@@ -190,7 +191,7 @@ class EdgeStore:
         if mode == "dense":
             if dense_q is None:
                 raise ValueError("mode 'dense' needs a dense query vector")
-            return qe.QueryRequest(limit=fetch, query=dense_q, filter=flt, with_payload=True)
+            return qe.QueryRequest(limit=fetch, query=dense_q, filter=flt, with_payload=True, params=params)
         if mode == "bm25":
             if sparse_q is None:
                 if sparse is None:
@@ -205,7 +206,10 @@ class EdgeStore:
                 return None
             # The filter goes into every prefetch, not only the fused query: a prefetch that ignored it
             # would fill its `prefetch` slots with chunks the user may not see, leaving too few allowed ones.
-            prefetches = [qe.Prefetch(limit=max(spec.prefetch, fetch), query=q, filter=flt) for q in stages]
+            prefetches = [
+                qe.Prefetch(limit=max(spec.prefetch, fetch), query=q, filter=flt, params=params)
+                for q in stages
+            ]
             return qe.QueryRequest(
                 limit=fetch,
                 prefetches=prefetches,

@@ -198,10 +198,11 @@ class QdrantStore:
             else None
         )
         common: dict[str, Any] = {"limit": spec.limit + TIE_MARGIN, "filter": flt, "with_payload": True}
+        params = models.SearchParams(exact=True) if spec.exact else None
         if mode == "dense":
             if dense_q is None:
                 raise ValueError("mode 'dense' needs a dense query vector")
-            return models.QueryRequest(query=dense_q, using=DENSE_VECTOR, **common)
+            return models.QueryRequest(query=dense_q, using=DENSE_VECTOR, params=params, **common)
         if mode == "bm25":
             if sparse_q is None:
                 if sparse is None:
