@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models run ingest-demo test eval lint bench clean
+.PHONY: setup models run ingest-demo test eval calibrate lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,11 @@ ingest-demo: models
 	$(BIN)/briefing corpus inspect $(DEMO)
 	$(BIN)/briefing ingest $(DEMO)
 
+# The demo's example questions (any deployment sets its own: `examples = [...]` in briefing.toml).
+EXAMPLES := ["Waarom is er geen Planbureau voor de Veiligheid opgericht?", "Hoe zat het ook alweer met het onderzoek van ABD Topconsult?", "Wat vroeg Kamerlid Heerma tijdens de Algemene Politieke Beschouwingen?"]
+
 run: ingest-demo
-	$(BIN)/briefing serve
+	BRIEFING_EXAMPLES='$(EXAMPLES)' $(BIN)/briefing serve
 
 test: models
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -40,8 +43,12 @@ test: models
 eval: models
 	$(BIN)/briefing eval --qa eval/qa --corpus $(SHARED)/corpus --json build/eval/results.json --report build/eval
 
+# Refit the answer stages on the dev split (writes assistant/answer_config.json; see docs/evaluation.md).
+calibrate: models
+	$(BIN)/python -m eval.calibrate --corpus $(SHARED)/corpus
+
 bench: models
-	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_ask.py --corpus $(SHARED)/corpus --json build/bench/ask.json
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -33,20 +33,16 @@ log = logging.getLogger(__name__)
 CSS_PATH = Path(__file__).with_name("app.css")
 CONCURRENCY = 4  # answers served at once; more queue (the model is shared, 2 cores are the real limit)
 
-EXAMPLES = [
-    "Waarom is er geen Planbureau voor de Veiligheid opgericht?",
-    "Welke moties zijn er ingediend over een planbureau voor de veiligheid?",
-    "Wat adviseert de nota over de kennisfunctie op het gebied van veiligheid?",
-]
 ALL_KINDS = "alle"
 NO_USERS_NOTICE = (
     "Geen gebruikers geconfigureerd: de app draait voor één gebruiker met volledige toegang "
     "(ook interne documenten) en is alleen bereikbaar op deze computer (127.0.0.1)."
 )
 ABSTAIN_TEXT = (
-    "**Geen antwoord gevonden.** De geïndexeerde stukken bevatten geen passage die deze vraag "
-    "beantwoordt. Hiernaast staan de passages die er het dichtst bij komen."
+    "**Geen direct antwoord.** De geïndexeerde stukken gaan over dit onderwerp, maar geven geen direct "
+    "antwoord op deze vraag. Hiernaast staan de passages die er het dichtst bij komen."
 )
+NONE_TEXT = "**Niets gevonden.** Geen van de stukken waartoe u toegang hebt gaat over deze vraag."
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -154,12 +150,23 @@ def _cited_display(answer: dict[str, Any]) -> dict[str, str]:
 
 
 def render_answer_markdown(answer: dict[str, Any], turn: int) -> str:
-    """The chat message for a final answer: markers become links to the source cards of this turn."""
+    """The chat message for a final answer: the direct answer stands out, the supporting points follow as a
+    list; markers become links to the source cards of this turn."""
     text = answer.get("answer") or ""
-    linked = _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#bron-{turn}-{m.group(1)})", text)
+
+    def link(t: str) -> str:
+        return _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#bron-{turn}-{m.group(1)})", t)
+
+    linked = link(text)
     if answer.get("abstained"):
         # The engine's own text is then a stock sentence; keep it only if it points at passages.
-        return ABSTAIN_TEXT + ("\n\n" + linked if _MARKER.search(text) else "")
+        head = NONE_TEXT if answer.get("outcome") == "none" else ABSTAIN_TEXT
+        return head + ("\n\n" + linked if _MARKER.search(text) else "")
+    if answer.get("direct"):
+        points = answer.get("points") or []
+        linked = f"**{link(answer['direct'])}**"
+        if points:
+            linked += "\n\n**Onderbouwing**\n\n" + "\n".join(f"- {link(p)}" for p in points)
     cited = answer.get("cited_kamerstukken") or []
     if cited:
         display = answer.get("cited_display") or {}
@@ -336,16 +343,23 @@ def build_app(settings: Settings) -> gr.Blocks:
                         feedback_options=("Like", "Dislike"),
                         placeholder="Stel een vraag over de geïndexeerde stukken.",
                     )
+                    # One line that grows: Enter sends the question, Shift+Enter starts a new line.
                     question = gr.Textbox(
                         label="Vraag",
-                        placeholder="Bijvoorbeeld: Waarom is er geen Planbureau voor de Veiligheid opgericht?",
+                        placeholder="Stel een vraag (Enter verstuurt, Shift+Enter voor een nieuwe regel)",
                         elem_id="vraag",
-                        lines=2,
+                        lines=1,
+                        max_lines=6,
                     )
                     with gr.Row():
                         ask_btn = gr.Button("Vraag stellen", variant="primary", elem_id="vraag-knop")
                         new_btn = gr.Button("Nieuw gesprek", elem_id="nieuw-gesprek")
-                    gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Voorbeeldvragen")
+                    if settings.examples:
+                        gr.Examples(
+                            examples=[[q] for q in settings.examples],
+                            inputs=[question],
+                            label="Voorbeeldvragen",
+                        )
                     with gr.Accordion("Filters voor dit gesprek", open=False, elem_id="filters"):
                         with gr.Row():
                             kind = gr.Dropdown(
@@ -354,7 +368,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                                 label="Soort document",
                                 elem_id="filter-soort",
                             )
-                            dossier = gr.Textbox(label="Dossier (bijv. 33763)", elem_id="filter-dossier")
+                            dossier = gr.Textbox(label="Dossier (bijv. 12345)", elem_id="filter-dossier")
                         with gr.Row():
                             date_from = gr.Textbox(label="Datum vanaf (JJJJ-MM-DD)", elem_id="filter-van")
                             date_to = gr.Textbox(label="Datum tot en met (JJJJ-MM-DD)", elem_id="filter-tot")
@@ -378,7 +392,9 @@ def build_app(settings: Settings) -> gr.Blocks:
                     "Pas de tekst aan; de DOCX volgt uw bewerkingen."
                 )
                 topic = gr.Textbox(
-                    label="Onderwerp", elem_id="onderwerp", placeholder="Bijv. Planbureau voor de Veiligheid"
+                    label="Onderwerp",
+                    elem_id="onderwerp",
+                    placeholder="Bijv. het onderwerp van een toezegging of motie",
                 )
                 draft_btn = gr.Button("Concept maken", variant="primary", elem_id="concept-knop")
                 draft_text = gr.Textbox(label="Concepttekst", lines=22, interactive=True, elem_id="concept")
