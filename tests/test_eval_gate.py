@@ -16,17 +16,18 @@ from eval.metrics import aggregate
 REPO = Path(__file__).resolve().parents[1]
 
 # Measured on the defaults (see docs/evaluation.md); each threshold sits a little under its figure.
-# Measured 2026-11-28 on the 21 fast items (after source metadata counted towards coverage): hit5 1.00,
-# mrr10 1.00, key facts 0.52, citation recall 0.50, abstention accuracy 0.50 (2 of 4), false abstention
-# 0.18 (3 of 17). Margins are wider than 0.05 where one item moves the figure by 0.25.
+# Measured 2026-12-02 on the 21 fast items with the answer stages of issue 9 (`make eval`, default
+# configuration): hit5 1.00, mrr10 1.00, key facts 0.75, citation recall 0.75, abstention accuracy 0.50
+# (2 of 4), false abstention 0.12 (2 of 17). Margins are wider than 0.05 where one item moves a figure by
+# 0.25 (4 unanswerable items) or 0.06 (17 answerable ones).
 THRESHOLDS = {
     "hit5": 0.95,
     "mrr10": 0.95,
-    "key_fact_recall": 0.40,
-    "citation_recall": 0.30,
-    "abstention_accuracy": 0.45,
+    "key_fact_recall": 0.65,
+    "citation_recall": 0.60,
+    "abstention_accuracy": 0.25,
 }
-MAX_FALSE_ABSTENTION = 0.30
+MAX_FALSE_ABSTENTION = 0.20
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,7 @@ def test_fast_subset_meets_thresholds(fast_run: list[dict]) -> None:
 
 def test_every_record_carries_the_full_ask_output(fast_run: list[dict]) -> None:
     for r in fast_run:
+        assert {"outcome", "direct", "points"} <= set(r["ask"])
         assert {
             "question",
             "answer",

@@ -22,7 +22,7 @@ import pytest
 from corpus.loader import load_paths
 from corpus.models import Document
 from corpus.settings import Settings
-from index.chunking import chunk_document
+from index.chunking import chunk_document, document_units
 from index.ingest import MANIFEST_NAME, delete_documents, ingest_paths, open_manifest
 from index.search import close_indexes, get_index
 from index.store.base import ChunkRecord, Filters
@@ -97,12 +97,15 @@ def test_first_run_embeds_second_run_nothing_and_change_replaces(settings: Setti
     assert first.chunks == sum(
         len(chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)) for d in docs.values()
     )
-    assert first.embedded == first.chunks > 0
-    assert get_index(settings).store.count() == first.chunks
+    units = sum(len(document_units(d, settings.chunk_tokens, settings.chunk_overlap)) for d in docs.values())
+    assert first.chunks + first.sentences == units and first.sentences > first.chunks
+    # Every chunk and sentence was embedded once (a sentence repeated inside the corpus only once).
+    assert 0 < first.embedded <= units
+    assert get_index(settings).store.count() == units
 
     second = ingest_paths([folder], settings, progress=False)
     assert (second.documents, second.chunks, second.embedded, second.unchanged) == (5, first.chunks, 0, 5)
-    assert get_index(settings).store.count() == first.chunks
+    assert get_index(settings).store.count() == units
 
     nota_id = next(i for i, d in docs.items() if (folder / "nota-9990001.txt").samefile(d.path))
     before = {i: set(_points(settings, i)) for i in docs}
@@ -110,9 +113,9 @@ def test_first_run_embeds_second_run_nothing_and_change_replaces(settings: Setti
     (folder / "nota-9990001.txt").write_text(text, encoding="utf-8")
     third = ingest_paths([folder], settings, progress=False)
     assert (third.replaced, third.unchanged, third.added) == (1, 4, 0)
-    new_nodes = chunk_document(_docs(folder)[nota_id], settings.chunk_tokens, settings.chunk_overlap)
-    # Only the changed chunk(s) were embedded; the unchanged ones came from the cache.
-    assert 1 <= third.embedded <= len(new_nodes)
+    new_nodes = document_units(_docs(folder)[nota_id], settings.chunk_tokens, settings.chunk_overlap)
+    # Only the changed chunk(s) and sentence(s) were embedded; the unchanged ones came from the cache.
+    assert 1 <= third.embedded < len(new_nodes)
     after = {i: set(_points(settings, i)) for i in docs}
     assert after[nota_id] == {n.node_id for n in new_nodes} != before[nota_id]
     for i in docs:
@@ -135,7 +138,7 @@ def test_prune_delete_and_cli_json(
     docs = _docs(folder)
     first = ingest_paths([folder], settings, progress=False)
     total = get_index(settings).store.count()
-    assert total == first.chunks
+    assert total == first.chunks + first.sentences
 
     gone = folder / "handelingen" / "h-tk-20172018-70-7.xml"
     gone_id = "h-tk-20172018-70-7"
@@ -277,7 +280,7 @@ def test_kill_midway_and_rerun_equals_clean_run(
     clean = ingest_paths([folder], clean_settings, progress=False)
     assert clean.embedded == 0  # everything is in the cache by now
     rerun_points, clean_points = _points(rerun_settings), _points(clean_settings)
-    assert len(rerun_points) == len(clean_points) == clean.chunks
+    assert len(rerun_points) == len(clean_points) == clean.chunks + clean.sentences
     assert set(rerun_points) == set(clean_points)
     docs_rerun = {d.doc_id: d.chunks for d in get_index(rerun_settings).store.list_documents()}
     docs_clean = {d.doc_id: d.chunks for d in get_index(clean_settings).store.list_documents()}

@@ -48,8 +48,8 @@ def test_good_completion_is_kept_with_valid_markers(server, embedder, tmp_path) 
     assert a.unsupported == []
     assert len(a.sentences) == 4
     # Markers are renumbered to the sources list: every marker has a source, in order of first use.
-    assert sorted(set(_markers(a.answer))) == [s["n"] for s in a.sources] == [1, 2, 3]
-    assert [s["passage"] for s in a.sources] == [hits[0].text, hits[1].text, hits[2].text]
+    assert sorted(set(_markers(a.answer))) == [s.n for s in a.sources] == [1, 2, 3]
+    assert [s.passage for s in a.sources] == [hits[0].text, hits[1].text, hits[2].text]
     assert "33763-141" in a.cited_kamerstukken
     body = server.requests[-1]
     assert body["model"] == "good" and body["stream"] is True
@@ -88,7 +88,9 @@ def test_unmarked_or_hijacked_output_abstains_with_closest_passages(
     a = _assistant(server, embedder, recording, tmp_path).answer_from_hits(QUESTION, hits)
     assert a.abstained and a.answer == ABSTAIN_TEXT
     assert len(a.unsupported) == 2
-    assert [s["passage"] for s in a.sources] == [h.text for h in hits[:3]]
+    # The closest passages: those holding the sentences most likely to answer, then the best passages.
+    shown = [s.passage for s in a.sources]
+    assert len(shown) == 3 and len(set(shown)) == 3 and set(shown) <= {h.text for h in hits}
     assert "HACKED" not in a.render_text().split("Weggelaten")[0]
 
 
@@ -138,5 +140,5 @@ def test_endpoint_failure_falls_back_to_extractive(
     assert not a.abstained and a.sentences
     # Extractive sentences are verbatim from their sources (a list intro joined with its items: piece by piece).
     for s in a.sentences:
-        passage = re.sub(r"\s+", " ", a.sources[s.source - 1]["passage"])
+        passage = re.sub(r"\s+", " ", a.sources[s.source - 1].passage)
         assert all(piece.rstrip(".") in passage for piece in re.split(r"(?<=:) |; ", s.text)), s.text

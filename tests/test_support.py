@@ -175,9 +175,15 @@ def test_support_threshold_separates_paraphrases_from_inventions(embedder) -> No
 # (sentence, passage index) pairs where the sentence says the opposite of the passage it cites: the real
 # negated sentences of the nota, with the negation removed or added.
 NEGATED = [
-    ("Het kabinet achtte het instellen van een Planbureau wenselijk (Kamerstukken II 2017/18, 33763, nr. 141).", 0),
+    (
+        "Het kabinet achtte het instellen van een Planbureau wenselijk (Kamerstukken II 2017/18, 33763, nr. 141).",
+        0,
+    ),
     ("ABD Topconsult kwam tot de conclusie dat een Planbureau de oplossing is.", 1),
-    ("Oprichting van een NVR leidt tot een heroverweging van het besluit om geen Planbureau op te richten.", 2),
+    (
+        "Oprichting van een NVR leidt tot een heroverweging van het besluit om geen Planbureau op te richten.",
+        2,
+    ),
     ("De belangrijkste overwegingen waren niet de bestaande kennisbasis bij JenV, Defensie en BZ.", 0),
 ]
 
@@ -213,11 +219,17 @@ def test_negation_in_a_debate(shared_corpus: Path) -> None:
 
     (doc,) = [d for d in load_paths([shared_corpus / "handelingen" / "h-tk-20172018-70-12.xml"])]
     text = doc.text
-    source = "Die motie ontraad ik omdat ik het niet verstandig vind om nu vooruit te lopen op handelsakkoorden."
+    source = (
+        "Die motie ontraad ik omdat ik het niet verstandig vind om nu vooruit te lopen op handelsakkoorden."
+    )
     assert source in re.sub(r"\s+", " ", text)
     checker = SupportChecker()
-    assert checker.check("Ik vind het niet verstandig om nu vooruit te lopen op handelsakkoorden.", source).supported
-    assert not checker.check("Ik vind het verstandig om nu vooruit te lopen op handelsakkoorden.", source).supported
+    assert checker.check(
+        "Ik vind het niet verstandig om nu vooruit te lopen op handelsakkoorden.", source
+    ).supported
+    assert not checker.check(
+        "Ik vind het verstandig om nu vooruit te lopen op handelsakkoorden.", source
+    ).supported
 
 
 # --- question types and kinds of answer ---------------------------------------------------------------------
@@ -245,10 +257,18 @@ def test_question_type(question: str, qtype: str) -> None:
 
 def test_the_asked_for_answer_must_be_new() -> None:
     # What the question already says is not its answer.
-    assert not holds_answer_type("Er is 4 miljoen euro beschikbaar.", "amount", "Hoeveel vouchers uit de 4 miljoen euro?")
-    assert holds_answer_type("Er zijn 1.200 vouchers verstrekt.", "amount", "Hoeveel vouchers uit de 4 miljoen euro?")
-    assert not holds_answer_type("Op 5 april 2018 werd gestemd.", "date", "Wanneer na 5 april 2018 werd er gestemd?")
-    assert holds_answer_type("De stemming is op 10 april 2018.", "date", "Wanneer na 5 april 2018 werd er gestemd?")
+    assert not holds_answer_type(
+        "Er is 4 miljoen euro beschikbaar.", "amount", "Hoeveel vouchers uit de 4 miljoen euro?"
+    )
+    assert holds_answer_type(
+        "Er zijn 1.200 vouchers verstrekt.", "amount", "Hoeveel vouchers uit de 4 miljoen euro?"
+    )
+    assert not holds_answer_type(
+        "Op 5 april 2018 werd gestemd.", "date", "Wanneer na 5 april 2018 werd er gestemd?"
+    )
+    assert holds_answer_type(
+        "De stemming is op 10 april 2018.", "date", "Wanneer na 5 april 2018 werd er gestemd?"
+    )
     assert not holds_answer_type("Er kwam een nieuwe voorzitter.", "person", "Wie werd de nieuwe voorzitter?")
     assert holds_answer_type("De heer Van der Lee (GL) werd voorzitter.", "person", "Wie werd voorzitter?")
     assert holds_answer_type("zodat zij is aangenomen", "outcome", "Hoe is er gestemd over de motie?")
