@@ -143,6 +143,33 @@ DATE_INT_FIELD = "date_int"
 DOCUMENT_FIELDS: tuple[str, ...] = ("doc_id", "title", "kind", "access", "date", "doc_hash", "unit")
 
 
+class QueriesInBatches:
+    """``VectorStore.query`` for stores whose engine call is ``query_batch``: one query is a batch of one."""
+
+    def query_batch(self, specs: Sequence[QuerySpec]) -> list[list[Hit]]:
+        raise NotImplementedError
+
+    def query(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        limit: int = 10,
+        filters: Filters | None = None,
+        mode: RetrievalMode = "hybrid",
+        prefetch: int = 50,
+    ) -> list[Hit]:
+        spec = QuerySpec(
+            dense=None if dense is None else list(dense),
+            sparse=sparse,
+            limit=limit,
+            filters=filters,
+            mode=mode,
+            prefetch=prefetch,
+        )
+        return self.query_batch([spec])[0]
+
+
 class StoreConfigError(ValueError):
     """An existing store does not match the configuration (e.g. another embedding size)."""
 

@@ -27,9 +27,8 @@ from index.store.base import (
     Filters,
     Hit,
     NoMatch,
+    QueriesInBatches,
     QuerySpec,
-    RetrievalMode,
-    SparseVector,
     StoreBusyError,
     StoreConfigError,
     date_bounds,
@@ -67,7 +66,7 @@ def _to_filter(filters: Filters | None) -> qe.Filter | None:
     return qe.Filter(must=must)
 
 
-class EdgeStore:
+class EdgeStore(QueriesInBatches):
     """A Qdrant Edge shard at ``path``: created on first use, loaded afterwards."""
 
     def __init__(self, path: Path | str, dim: int = 768) -> None:
@@ -138,26 +137,6 @@ class EdgeStore:
         return n
 
     # --- reads ----------------------------------------------------------------------------------------
-
-    def query(
-        self,
-        *,
-        dense: Sequence[float] | None,
-        sparse: SparseVector | None,
-        limit: int = 10,
-        filters: Filters | None = None,
-        mode: RetrievalMode = "hybrid",
-        prefetch: int = 50,
-    ) -> list[Hit]:
-        spec = QuerySpec(
-            dense=None if dense is None else list(dense),
-            sparse=sparse,
-            limit=limit,
-            filters=filters,
-            mode=mode,
-            prefetch=prefetch,
-        )
-        return self.query_batch([spec])[0]
 
     def query_batch(self, specs: Sequence[QuerySpec]) -> list[list[Hit]]:
         requests = [self._request(s) for s in specs]

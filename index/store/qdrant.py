@@ -28,9 +28,8 @@ from index.store.base import (
     Filters,
     Hit,
     NoMatch,
+    QueriesInBatches,
     QuerySpec,
-    RetrievalMode,
-    SparseVector,
     StoreConfigError,
     date_bounds,
     date_to_int,
@@ -60,7 +59,7 @@ def _to_filter(filters: Filters | None) -> models.Filter | None:
     return models.Filter(must=must)
 
 
-class QdrantStore:
+class QdrantStore(QueriesInBatches):
     def __init__(
         self,
         *,
@@ -150,26 +149,6 @@ class QdrantStore:
         return n
 
     # --- reads ----------------------------------------------------------------------------------------
-
-    def query(
-        self,
-        *,
-        dense: Sequence[float] | None,
-        sparse: SparseVector | None,
-        limit: int = 10,
-        filters: Filters | None = None,
-        mode: RetrievalMode = "hybrid",
-        prefetch: int = 50,
-    ) -> list[Hit]:
-        spec = QuerySpec(
-            dense=None if dense is None else list(dense),
-            sparse=sparse,
-            limit=limit,
-            filters=filters,
-            mode=mode,
-            prefetch=prefetch,
-        )
-        return self.query_batch([spec])[0]
 
     def query_batch(self, specs: Sequence[QuerySpec]) -> list[list[Hit]]:
         requests = [self._request(s) for s in specs]
