@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     qdrant_path: Path | None = None
     collection: str = "briefing"
 
+    # A chunk's dense vector: the model's reading of the chunk, or the mean of its sentences' vectors (every
+    # text is then read once: ingest costs the sentences only).
+    chunk_vectors: Literal["model", "sentences"] = "model"
+
     # Chunking (settled by the eval suite; see docs/evaluation.md).
     chunk_tokens: int = 300
     chunk_overlap: int = 40

@@ -18,4 +18,4 @@ CONFIGS: dict[str, dict[str, Any]] = {
 DEFAULT_CONFIGS = ["default", "dense", "bm25", "no-abstention"]
 
 # The settings that change what is stored: configurations that share them share one throw-away store.
-INDEX_KEYS = ("chunk_tokens", "chunk_overlap", "embedding_model", "embedding_dim")
+INDEX_KEYS = ("chunk_tokens", "chunk_overlap", "embedding_model", "embedding_dim", "chunk_vectors")

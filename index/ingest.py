@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from corpus.models import Document, ReadError
 from corpus.settings import Settings
 from index.chunking import CHUNK, document_units, node_payload
@@ -190,7 +192,7 @@ def ingest_documents(
     with closing(open_manifest(settings, store)) as manifest:
         summary.repaired = reconcile(store, manifest)
         recorded = manifest.all()
-        model = f"{idx.model_id}|{INDEX_FORMAT}"
+        model = f"{idx.model_id}|{INDEX_FORMAT}|{settings.chunk_vectors}"
 
         # Chunk everything first (cheap) so the progress bar can show chunks to embed and a real rate.
         todo: list[tuple[Document, list]] = []
@@ -274,15 +276,32 @@ def ingest_documents(
     return summary
 
 
+def _derived_chunks(nodes: list) -> dict[int, list[int]]:
+    """Chunk node index -> indexes of its sentence nodes, for chunks that have any."""
+    by_chunk: dict[str, list[int]] = {}
+    for j, n in enumerate(nodes):
+        if n.metadata["unit"] != CHUNK:
+            by_chunk.setdefault(n.metadata["chunk_id"], []).append(j)
+    return {
+        i: by_chunk[n.node_id]
+        for i, n in enumerate(nodes)
+        if n.metadata["unit"] == CHUNK and by_chunk.get(n.node_id)
+    }
+
+
 def _write_document(
     doc: Document, nodes: list, idx: Any, manifest: Manifest, model: str, advance: Callable[[int], Any]
 ) -> int:
     """Embed, replace in the store, flush, then record. Returns how many texts the model embedded."""
     misses_before = idx.embedder.misses
     dense: list[list[float]] = [[] for _ in nodes]
+    # With chunk_vectors = "sentences" a chunk's vector is the mean of its sentences' (length-weighted):
+    # the model reads each text once. Chunks without sentences of their own are embedded as themselves.
+    derived = _derived_chunks(nodes) if idx.settings.chunk_vectors == "sentences" else {}
+    todo = [i for i in range(len(nodes)) if i not in derived]
     # Embed in slices so the progress bar moves within long documents (a debate has ~1,500 units), in
     # order of length so that each slice batches texts of about one size (sentences with sentences).
-    order = sorted(range(len(nodes)), key=lambda i: len(nodes[i].text))
+    order = sorted(todo, key=lambda i: len(nodes[i].text))
     step = max(64, 4 * idx.settings.embedding_batch_size)
     for start in range(0, len(order), step):
         part = order[start : start + step]
@@ -292,6 +311,11 @@ def _write_document(
         for i, v in zip(part, vecs, strict=True):
             dense[i] = v
         advance(len(part))
+    for i, parts in derived.items():
+        weights = np.array([len(nodes[j].text.split()) for j in parts], dtype=np.float32)
+        mean = (np.asarray([dense[j] for j in parts], dtype=np.float32) * weights[:, None]).sum(axis=0)
+        dense[i] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).tolist()
+    advance(len(derived))
     embedded = idx.embedder.misses - misses_before
     records = [
         ChunkRecord(

@@ -286,3 +286,45 @@ def test_kill_midway_and_rerun_equals_clean_run(
     docs_clean = {d.doc_id: d.chunks for d in get_index(clean_settings).store.list_documents()}
     assert docs_rerun == docs_clean
     close_indexes()
+
+
+def test_chunk_vectors_from_sentences(
+    tmp_path: Path, models_dir: Path, module_cache: Path, folder: Path
+) -> None:
+    """With chunk_vectors = "sentences" a chunk's vector is the length-weighted mean of its sentences' and
+    only chunks without sentences of their own are read by the model."""
+    import numpy as np
+
+    from index.embeddings import get_embedder
+
+    settings = Settings(
+        home=tmp_path / "home", models=models_dir, embedding_cache=module_cache, chunk_vectors="sentences"
+    )
+    summary = ingest_paths([folder], settings, progress=False)
+    assert summary.skipped == [] and summary.documents == 5
+    store = get_index(settings).store
+    n = store.count()
+    hits = store.query(dense=[1.0] * settings.embedding_dim, sparse=None, limit=n, mode="dense")
+    ids = [h.id for h in hits]
+    payloads = {h.id: h.payload for h in hits}
+    sentences_of: dict[str, list[str]] = {}
+    for pid, p in payloads.items():
+        if p["unit"] == "sentence":
+            sentences_of.setdefault(p["chunk_id"], []).append(pid)
+    derived = [pid for pid, p in payloads.items() if p["unit"] == "chunk" and sentences_of.get(pid)]
+    assert derived
+    # The model read the sentences and the chunks without sentences, never a chunk with them.
+    assert summary.embedded <= summary.sentences + summary.chunks - len(derived)
+    # Vectors through the embedder (the same texts, from the cache) and the store's scores agree.
+    emb = get_embedder(settings)
+    for cid in derived[:3]:
+        parts = sentences_of[cid]
+        vecs = np.asarray(emb.embed_documents([payloads[s]["text"] for s in parts]), dtype=np.float32)
+        w = np.array([len(payloads[s]["text"].split()) for s in parts], dtype=np.float32)
+        mean = (vecs * w[:, None]).sum(axis=0)
+        mean /= np.linalg.norm(mean)
+        got = store.query(
+            dense=mean.tolist(), sparse=None, limit=1, mode="dense", filters=Filters(match={"unit": "chunk"})
+        )
+        assert got[0].id == cid and got[0].score > 0.999
+    assert len(ids) == n
