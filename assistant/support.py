@@ -5,7 +5,7 @@ Support has three parts, all must hold:
   number and every cited Kamerstuk of the sentence occurs there too. An invented figure is the commonest
   hallucination and the cheapest to catch exactly.
 - polarity: negation is meaning. The passage window that shares most words with the sentence must be
-  negated ("niet", "geen", "nooit", ...) exactly when the sentence is: "het kabinet achtte een Planbureau
+  negated ("niet", "geen", "nooit", ...) exactly when the sentence is: "het kabinet achtte een nieuw instituut
   wenselijk" is not supported by "... niet wenselijk achtte".
 - semantic (with an embedder): the sentence embedding is close to the best-matching one- or two-sentence
   window of the passage. This catches sentences that reuse the passage's words but say something else.

@@ -296,7 +296,7 @@ def salient_terms(question: str) -> list[tuple[str, float]]:
 
 def coverage(terms: Sequence[tuple[str, float]], texts: Sequence[str]) -> tuple[float, list[str]]:
     """Weighted share of ``terms`` present in ``texts``: the same stem, or (5+ letters) inside a compound
-    ("veiligheidsstrategie" covers "strategie")."""
+    ("woningcorporatie" covers "corporatie")."""
     if not terms:
         return 1.0, []
     joined = " ".join(texts)

@@ -21,7 +21,7 @@ class GoldItem(BaseModel):
     id: str
     question: str
     answerable: bool = True
-    sources: list[str] = Field(default_factory=list)  # document ids (file stem, "nota-4730561")
+    sources: list[str] = Field(default_factory=list)  # document ids (the file stem)
     must_cite: list[str] = Field(default_factory=list)  # canonical Kamerstuk ids ("33763-141")
     key_facts: list[str] = Field(default_factory=list)  # short verbatim strings a correct answer contains
     evidence: list[str] = Field(default_factory=list)  # verbatim supporting sentences, for audit
