@@ -40,34 +40,8 @@ TOKENS_PER_WORD = 1.3
 # Fixed namespace so point ids are stable across machines and versions.
 POINT_NAMESPACE = uuid.UUID("6b1f7a52-3c1e-5d2b-9a41-0c7e9f2d4b11")
 
-PAYLOAD_KEYS = (
-    "doc_id",
-    "title",
-    "kind",
-    "date",
-    "access",
-    "language",
-    "path",
-    "dossier",
-    "kamerstuk_id",
-    "citation",
-    "page",
-    "pages",
-    "section",
-    "speaker",
-    "speakers",
-    "citations",
-    "kamerstukken",
-    "doc_hash",
-    "chunk_hash",
-    "chunk_index",
-    "n_chunks",
-    "embed_title",
-    "unit",
-    "chunk_id",
-)
-# A sentence's payload: the document's identity, where it sits, and its own speaker and citations.
-SENTENCE_KEYS = (
+# What every point of a document carries: the document's identity and where the point sits.
+DOCUMENT_KEYS = (
     "doc_id",
     "title",
     "kind",
@@ -83,16 +57,16 @@ SENTENCE_KEYS = (
     "embed_title",
     "unit",
     "chunk_id",
-    "sentence_index",
-    "bullet",
-    "start",
-    "end",
     "page",
     "section",
     "speaker",
     "citations",
     "kamerstukken",
 )
+PAYLOAD_KEYS = (*DOCUMENT_KEYS, "pages", "speakers", "chunk_hash", "n_chunks")
+# A sentence's own: its position, its span in the chunk's text, whether it is a list item (its speaker,
+# section, page and citations are its own too, not the chunk's).
+SENTENCE_KEYS = (*DOCUMENT_KEYS, "sentence_index", "bullet", "start", "end")
 CHUNK, SENTENCE = "chunk", "sentence"
 # Shorter sentences ("Dank u wel.", "Ja.") answer nothing on their own; they stay in their chunk.
 MIN_SENTENCE_WORDS = 3
