@@ -50,24 +50,26 @@ def _repeats(c: Candidate, chosen: Sequence[Candidate], limit: float) -> bool:
 MAX_LIST_ITEMS = 4
 
 
-def _with_list_items(out: Composition, ranked: Sequence[Candidate], room: int) -> None:
+def _passages(ranked: Sequence[Candidate]) -> dict[int, list[Candidate]]:
+    """The candidates of each passage (by hit index), in the order they stand in it."""
+    out: dict[int, list[Candidate]] = {}
+    for c in sorted(ranked, key=lambda c: c.sentence.start):
+        out.setdefault(c.hit, []).append(c)
+    return out
+
+
+def _with_list_items(out: Composition, by_chunk: dict[int, list[Candidate]], room: int) -> None:
     """A chosen sentence that introduces a list ("... onvoldoende meerwaarde biedt:") says nothing without
     its items: the list items that follow it in its passage join it (at most ``MAX_LIST_ITEMS``, and only as
     many words as ``room`` leaves)."""
     chosen = {id(c) for c in out.all}
-    by_chunk: dict[int, list[Candidate]] = {}
-    for c in ranked:
-        by_chunk.setdefault(c.hit, []).append(c)
     for part in (out.direct, out.points):
         expanded: list[Candidate] = []
         for c in part:
             expanded.append(c)
             if not c.text.rstrip().endswith(":"):
                 continue
-            after = sorted(
-                (o for o in by_chunk[c.hit] if o.sentence.start > c.sentence.start),
-                key=lambda o: o.sentence.start,
-            )
+            after = [o for o in by_chunk[c.hit] if o.sentence.start > c.sentence.start]
             for item in after[:MAX_LIST_ITEMS]:
                 if not item.sentence.bullet:
                     break
@@ -122,17 +124,12 @@ def compose(
             continue
         out.points.append(c)
         used += c.n_words
-    _with_list_items(out, ranked, room=budget + budget // 4 - used)
+    by_chunk = _passages(ranked)
+    _with_list_items(out, by_chunk, room=budget + budget // 4 - used)
     if qtype in ("history", "reason"):
-        by_chunk: dict[int, list[Candidate]] = {}
-        for c in ranked:
-            by_chunk.setdefault(c.hit, []).append(c)
 
         def when(c: Candidate) -> tuple[int, int, int]:
-            before = sorted(
-                (o for o in by_chunk[c.hit] if o.sentence.start < c.sentence.start),
-                key=lambda o: o.sentence.start,
-            )
+            before = [o for o in by_chunk[c.hit] if o.sentence.start < c.sentence.start]
             return (year_of(c, hits[c.hit], before), c.hit, c.sentence.start)
 
         out.points.sort(key=when)

@@ -68,7 +68,8 @@ _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _VERGADERJAAR = re.compile(r"\b(19|20)\d{2}\s*[-–/]\s*(19|20)?\d{2}\b")
 
 
-@dataclass
+# Compared by identity: "is this sentence already chosen" means this candidate, not an equal-looking one.
+@dataclass(eq=False)
 class Candidate:
     sentence: SentenceHit
     hit: int  # index of its chunk in ``Evidence.chunks``
