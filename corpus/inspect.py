@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.loader import load_paths
-from corpus.models import Document, ReadError
+from corpus.models import Document, ParliamentaryUnit, ReadError
 
 
 def _record(doc: Document) -> dict[str, Any]:
@@ -26,7 +26,13 @@ def _record(doc: Document) -> dict[str, Any]:
         "errors": [],
         "citation": doc.citation,
         "language": doc.language,
+        "units": [_unit(u) for u in doc.units],
     }
+
+
+def _unit(u: ParliamentaryUnit) -> dict[str, Any]:
+    """A motion, amendment, toezegging or stemming as ``corpus inspect --json`` lists it."""
+    return u.model_dump(mode="json", exclude={"document_id"})
 
 
 def _error_record(err: ReadError) -> dict[str, Any]:
@@ -43,6 +49,7 @@ def _error_record(err: ReadError) -> dict[str, Any]:
         "errors": [err.reason],
         "citation": None,
         "language": None,
+        "units": [],
     }
 
 

@@ -15,6 +15,7 @@ from corpus.encoding import UndecodableError, decode_bytes
 from corpus.models import HANDELINGEN, NOTA, Document, ReadError
 from corpus.readers.common import MONTHS_NL, UnreadableError
 from corpus.sidecar import SidecarError, SidecarResolver, apply_overrides, is_sidecar
+from corpus.units import complete_units
 
 SUPPORTED_EXTENSIONS = frozenset({".xml", ".txt", ".md", ".markdown", ".pdf", ".docx"})
 DUPLICATE_TWIN = "duplicate of"  # reason prefix for a ParlaMint TXT skipped in favour of its XML
@@ -176,7 +177,7 @@ def load_paths(paths: Sequence[Path]) -> Iterator[Document | ReadError]:
             yield ReadError(path=result.path, reason=str(e))
             continue
         dates.remember(result)
-        result = _with_default_citation(dates.fill(result))
+        result = complete_units(_with_default_citation(dates.fill(result)))
         if result.id in seen:
             if _is_parlamint_twin(result, seen[result.id]):
                 yield ReadError(

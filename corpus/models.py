@@ -28,6 +28,37 @@ class Section(BaseModel):
     speaker: str | None = None  # Handelingen/debates: "De heer Paternotte (D66)"
 
 
+UnitKind = Literal["motie", "amendement", "toezegging", "stemming"]
+UNIT_KINDS: tuple[str, ...] = ("motie", "amendement", "toezegging", "stemming")
+# The outcomes a stemming or a chair's announcement can give a motion or amendment.
+STATUSES: tuple[str, ...] = ("aangenomen", "verworpen", "aangehouden", "ingetrokken", "vervallen")
+
+
+class ParliamentaryUnit(BaseModel):
+    """A motion, amendment, commitment or vote found inside a document (see ``corpus/units.py``).
+
+    ``id`` is the Kamerstuk the unit is (a motion: ``12345-67``) or is about (a stemming: the motion voted
+    on); a toezegging has no Kamerstuk of its own and is identified by its document and position."""
+
+    kind: UnitKind
+    id: str
+    was: str | None = None  # the earlier number of a renumbered (changed) motion: "12345-60"
+    title: str = ""  # "motie-Jansen c.s."
+    indieners: list[str] = Field(default_factory=list)
+    fracties: list[str] = Field(default_factory=list)  # of the indieners, where the document says it
+    dictum: str = ""  # "verzoekt de regering ..."
+    text: str = ""  # the whole unit as it stands in the document
+    status: str | None = None  # one of STATUSES, for a stemming and (joined at ingest) for a motion
+    voor: list[str] = Field(default_factory=list)  # stemming: fracties that voted for
+    tegen: list[str] = Field(default_factory=list)
+    speaker: str | None = None  # toezegging: who made it
+    document_id: str = ""
+    section: int | None = None  # index of the document section the unit stands in
+    date: str | None = None
+    debate: str | None = None  # title of the debate (Handelingen item) it was submitted or voted in
+    citation: str = ""  # official display form of ``id``
+
+
 class Document(BaseModel):
     id: str
     path: str
@@ -46,6 +77,7 @@ class Document(BaseModel):
     citation: str | None = None  # display form of the document itself
     pages: int | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    units: list[ParliamentaryUnit] = Field(default_factory=list)
 
     @property
     def text(self) -> str:

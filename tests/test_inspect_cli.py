@@ -23,6 +23,7 @@ KEYS = {
     "errors",
     "citation",
     "language",
+    "units",  # issue 10: moties, amendementen, toezeggingen, stemmingen
 }
 
 

@@ -378,6 +378,7 @@ def read_official(path: Path, root: Element) -> Document:
                 if e is not None and (title := inline_text(e)):
                     break
         date = meta.get("date")
+        state["stuk_title"] = stuk_title
         for key in ("dossier", "ondernummer", "vergaderjaar", "kamer"):
             if meta.get(key):
                 state[key] = meta[key]
@@ -411,7 +412,13 @@ def read_official(path: Path, root: Element) -> Document:
         citation=ident.get("citation"),
         metadata={"format": "officiele-publicatie", **extra},
     )
-    return doc
+    from corpus.units import units_from_kamerstuk, units_from_xml
+
+    if kind == KAMERSTUK:
+        units = units_from_kamerstuk(doc, body, state.get("stuk_title") or "")
+    else:
+        units = units_from_xml(body)
+    return doc.model_copy(update={"units": units}) if units else doc
 
 
 def _kind_from_identity(value: object, default: str) -> str:
