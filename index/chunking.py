@@ -186,13 +186,17 @@ def chunk_document(doc: Document, chunk_tokens: int = 300, chunk_overlap: int = 
 def document_units(
     doc: Document, chunk_tokens: int = 300, chunk_overlap: int = 40, sentences: bool = True
 ) -> list[TextNode]:
-    """Chunks, each followed by its new sentences (``unit`` "chunk" / "sentence" in the metadata)."""
+    """Chunks, each followed by its new sentences (``unit`` "chunk" / "sentence" in the metadata), then the
+    document's parliamentary units (``unit`` "motie", "amendement", "toezegging", "stemming"; see
+    ``index/units.py``)."""
     budget = max(32, chunk_tokens)
     min_tokens = max(24, budget // 4)
     groups = _group(_units(doc, budget, chunk_overlap), budget, min_tokens)
     doc_hash = doc.content_hash
     own = [doc.kamerstuk_id] if doc.kamerstuk_id else []
     nodes: list[TextNode] = []
+    chunks: list[TextNode] = []
+    held: list[set[int]] = []  # the document sections each chunk holds
     seen: set[str] = set()  # sentences already indexed for this document (normalised)
     for index, group in enumerate(groups):
         text, starts = _group_text(group)
@@ -231,8 +235,14 @@ def document_units(
             "chunk_id": pid,
         }
         nodes.append(_node(pid, text, metadata))
+        chunks.append(nodes[-1])
+        held.append({u.section_no for u in group})
         if sentences:
             nodes.extend(_sentence_nodes(group, text, starts, metadata, own, seen))
+    if sentences and doc.units:
+        from index.units import unit_nodes
+
+        nodes.extend(unit_nodes(doc, chunks, held))
     return nodes
 
 

@@ -25,13 +25,14 @@ import numpy as np
 
 from corpus.models import Document, ReadError
 from corpus.settings import Settings
-from index.chunking import CHUNK, document_units, node_payload
+from index.chunking import CHUNK, SENTENCE, document_units, node_payload
 from index.store.base import ChunkRecord, VectorStore
+from index.units import MOTION_KINDS, join_statuses
 
 MANIFEST_NAME = "manifest.sqlite"
 # Recorded with the model id: a document indexed under another layout of points (before sentence units)
 # is re-indexed by the next ingest, as if the model had changed.
-INDEX_FORMAT = "units-3"
+INDEX_FORMAT = "units-4"  # units-4: moties, amendementen, toezeggingen, stemmingen as points
 # Points written in one run after which the store's index is rebuilt (Qdrant Edge: HNSW + segment merge).
 OPTIMIZE_AFTER = 5000
 
@@ -41,6 +42,8 @@ class IngestSummary:
     documents: int = 0  # read OK in this run
     chunks: int = 0  # chunks of those documents
     sentences: int = 0  # sentence units of those documents (points besides the chunks)
+    units: int = 0  # parliamentary units (moties, amendementen, toezeggingen, stemmingen) of those documents
+    joined: list[str] = field(default_factory=list)  # motions whose status a vote in this run changed
     embedded: int = 0  # texts (chunks and sentences) the model actually embedded (embedding cache misses)
     unchanged: int = 0
     added: int = 0
@@ -55,6 +58,8 @@ class IngestSummary:
             "documents": self.documents,
             "chunks": self.chunks,
             "sentences": self.sentences,
+            "units": self.units,
+            "joined": self.joined,
             "embedded": self.embedded,
             "unchanged": self.unchanged,
             "added": self.added,
@@ -99,6 +104,9 @@ class Manifest:
             " n_chunks INTEGER, model TEXT, updated REAL, PRIMARY KEY (store, doc_id))"
         )
         self.db.commit()
+        from index.units import UnitTable
+
+        self.units = UnitTable(self.db, store_key)
 
     def all(self) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(
@@ -115,6 +123,7 @@ class Manifest:
 
     def remove(self, doc_id: str) -> None:
         self.db.execute("DELETE FROM documents WHERE store = ? AND doc_id = ?", (self.store_key, doc_id))
+        self.db.execute("DELETE FROM units WHERE store = ? AND doc_id = ?", (self.store_key, doc_id))
         self.db.commit()
 
     def close(self) -> None:
@@ -145,6 +154,7 @@ def reconcile(store: VectorStore, manifest: Manifest) -> list[str]:
     for doc_id in recorded:
         if doc_id not in in_store:
             manifest.remove(doc_id)
+    manifest.units.keep_only(set(manifest.all()))
     if repaired:
         store.flush()
     return repaired
@@ -211,8 +221,10 @@ def ingest_documents(
             nodes = document_units(doc, settings.chunk_tokens, settings.chunk_overlap)
             summary.documents += 1
             n_chunks = sum(1 for n in nodes if n.metadata["unit"] == CHUNK)
+            n_sentences = sum(1 for n in nodes if n.metadata["unit"] == SENTENCE)
             summary.chunks += n_chunks
-            summary.sentences += len(nodes) - n_chunks
+            summary.sentences += n_sentences
+            summary.units += len(nodes) - n_chunks - n_sentences
             rec = recorded.get(doc.id)
             if (
                 rec
@@ -272,6 +284,11 @@ def ingest_documents(
             if summary.deleted:
                 store.flush()
 
+        # A vote ingested (or pruned) now may decide a motion indexed in an earlier run, or the other way round.
+        summary.joined = join_statuses(idx, manifest.units)
+        if summary.joined:
+            idx.changed()
+
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -280,7 +297,7 @@ def _derived_chunks(nodes: list) -> dict[int, list[int]]:
     """Chunk node index -> indexes of its sentence nodes, for chunks that have any."""
     by_chunk: dict[str, list[int]] = {}
     for j, n in enumerate(nodes):
-        if n.metadata["unit"] != CHUNK:
+        if n.metadata["unit"] == SENTENCE:
             by_chunk.setdefault(n.metadata["chunk_id"], []).append(j)
     return {
         i: by_chunk[n.node_id]
@@ -317,6 +334,14 @@ def _write_document(
         dense[i] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).tolist()
     advance(len(derived))
     embedded = idx.embedder.misses - misses_before
+    # Motions voted on in documents indexed earlier get their status now (the join covers later votes).
+    units = [n for n in nodes if n.metadata["unit"] not in (CHUNK, SENTENCE)]
+    motions = any(n.metadata["unit"] in MOTION_KINDS for n in units)
+    outcomes = manifest.units.outcomes([n.metadata for n in units]) if motions else {}
+    for n in units:
+        vote = outcomes.get(n.metadata["unit_id"]) or outcomes.get(n.metadata.get("was") or "")
+        if n.metadata["unit"] in MOTION_KINDS and vote:
+            n.metadata.update(status=vote["status"], voor=vote.get("voor", []), tegen=vote.get("tegen", []))
     records = [
         ChunkRecord(
             id=n.node_id,
@@ -335,6 +360,7 @@ def _write_document(
         if records:
             idx.store.add(records)
         idx.store.flush()
+        manifest.units.replace(doc.id, units, commit=False)
         manifest.put(doc.id, _abs(doc.path), doc.content_hash, len(records), model)
     return embedded
 
@@ -367,12 +393,13 @@ def delete_documents(ids: list[str], settings: Settings) -> dict[str, Any]:
     with closing(open_manifest(settings, store)) as manifest:
         known = manifest.all()
         for doc_id in ids:
-            manifest.remove(doc_id)
+            manifest.remove(doc_id)  # its units too: a motion loses the status a deleted vote gave it
             n = store.delete_document(doc_id)
             if n or doc_id in known:
                 deleted[doc_id] = n
             else:
                 not_found.append(doc_id)
         store.flush()
+        join_statuses(idx, manifest.units)
     idx.changed()
     return {"deleted": deleted, "not_found": not_found, "chunks": sum(deleted.values())}

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from corpus.settings import Settings
 from index.store.base import Filters, Hit, QuerySpec, RetrievalMode
+from index.units import MOTION_KINDS, UNIT_KINDS
 
 CHUNK, SENTENCE = "chunk", "sentence"  # the ``unit`` payload values (index/chunking.py)
 
@@ -29,6 +30,11 @@ FILTER_KEYS = {
     "kamerstuk": "kamerstukken",
     "kamerstukken": "kamerstukken",
     "speaker": "speaker",
+    # Parliamentary units (index/units.py): which kind of point, a motion's status, who submitted it.
+    "unit": "unit",
+    "status": "status",
+    "indiener": "indieners",
+    "fractie": "fracties",
 }
 DATE_KEYS = ("date_from", "date_to")
 
@@ -138,6 +144,80 @@ class SentenceHit(BaseModel):
         )
 
 
+class UnitHit(BaseModel):
+    """A parliamentary unit point (``index/units.py``). ``to_json`` is one record of ``briefing moties``."""
+
+    point_id: str
+    kind: str  # motie, amendement, toezegging, stemming
+    id: str  # the motion's own Kamerstuk id ("12345-67"); a stemming: the id voted on
+    was: str | None = None
+    title: str = ""
+    citation: str = ""
+    indieners: list[str] = Field(default_factory=list)
+    fracties: list[str] = Field(default_factory=list)
+    dictum: str = ""
+    status: str | None = None
+    voor: list[str] = Field(default_factory=list)
+    tegen: list[str] = Field(default_factory=list)
+    doc_id: str = ""
+    doc_citation: str = ""  # the Handelingen item (or document) the unit stands in
+    chunk_id: str = ""
+    start: int | None = None  # span in the chunk's text
+    end: int | None = None
+    date: str | None = None
+    debate: str | None = None
+    access: str = ""
+    text: str = ""
+    score: float | None = None
+
+    @classmethod
+    def from_payload(cls, point_id: str, p: dict[str, Any], score: float | None = None) -> UnitHit:
+        return cls(
+            point_id=point_id,
+            kind=p.get("unit") or "",
+            id=p.get("unit_id") or "",
+            was=p.get("was"),
+            title=p.get("unit_title") or "",
+            citation=p.get("unit_citation") or p.get("unit_id") or "",
+            indieners=list(p.get("indieners") or []),
+            fracties=list(p.get("fracties") or []),
+            dictum=p.get("dictum") or "",
+            status=p.get("status"),
+            voor=list(p.get("voor") or []),
+            tegen=list(p.get("tegen") or []),
+            doc_id=p.get("doc_id") or "",
+            doc_citation=p.get("citation") or p.get("doc_id") or "",
+            chunk_id=p.get("chunk_id") or "",
+            start=p.get("start"),
+            end=p.get("end"),
+            date=p.get("date"),
+            debate=p.get("debate"),
+            access=p.get("access") or "",
+            text=p.get("text") or "",
+            score=score,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "citation": self.citation,
+            "title": self.title,
+            "indieners": self.indieners,
+            "fracties": self.fracties,
+            "dictum": self.dictum,
+            "status": self.status,
+            "was": self.was,
+            "voor": self.voor,
+            "tegen": self.tegen,
+            "date": self.date,
+            "debate": self.debate,
+            "doc_id": self.doc_id,
+            "handelingen": self.doc_citation,
+            "score": None if self.score is None else round(self.score, 4),
+        }
+
+
 class Evidence(BaseModel):
     """What ``Searcher.evidence`` found for one question (see there)."""
 
@@ -148,6 +228,12 @@ class Evidence(BaseModel):
     dense_docs: list[str] = Field(default_factory=list)  # documents of the dense-only chunk ranking
     bm25_docs: list[str] = Field(default_factory=list)  # documents of the BM25-only chunk ranking
     sentences: list[SentenceHit] = Field(default_factory=list)  # every sentence of those chunks, in order
+    units: list[UnitHit] = Field(default_factory=list)  # the parliamentary units inside those chunks
+    # Questions about motions (``Searcher.motion_evidence``): the motions by meaning, the votes on them,
+    # and the chunks both stand in.
+    motions: list[UnitHit] = Field(default_factory=list)
+    votes: list[UnitHit] = Field(default_factory=list)
+    motion_chunks: list[SearchHit] = Field(default_factory=list)
 
     @property
     def chunks(self) -> list[SearchHit]:
@@ -370,7 +456,14 @@ class Searcher:
         prefetch = max(self.settings.prefetch_k, k)
         exact = self.index.exact
 
-        def spec(unit: str, dense: list[float] | None, sp: Any, limit: int, mode: RetrievalMode, **match):
+        def spec(
+            unit: str | list[str],
+            dense: list[float] | None,
+            sp: Any,
+            limit: int,
+            mode: RetrievalMode,
+            **match,
+        ):
             f = built.model_copy(deep=True)
             f.match.update(unit=unit, **match)
             return QuerySpec(
@@ -407,9 +500,10 @@ class Searcher:
                     spec(SENTENCE, q_sent, None, 40 * n, "dense", chunk_id=chunk_ids),
                     spec(SENTENCE, None, sparse, 40 * n, "bm25", chunk_id=chunk_ids),
                     spec(CHUNK, q_chunk, None, n, "dense", chunk_id=chunk_ids),
+                    spec(list(UNIT_KINDS), q_chunk, None, 20 * n, "dense", chunk_id=chunk_ids),
                 ]
             )
-        in_sentences, bm25_in, chunk_dense = second
+        in_sentences, bm25_in, chunk_dense, in_units = second
         bm25_score = {h.id: h.score for h in bm25_in}
         rank_dense = {h.id: i for i, h in enumerate(dense_s)}
         rank_bm25 = {h.id: i for i, h in enumerate(bm25_s)}
@@ -434,7 +528,77 @@ class Searcher:
             dense_docs=_docs(dense_c),
             bm25_docs=_docs(bm25_c),
             sentences=sorted(sents, key=lambda x: (x.chunk_id, x.start)),
+            units=[UnitHit.from_payload(str(h.id), h.payload, h.score) for h in in_units],
         )
+
+    def units(
+        self,
+        query: str | None = None,
+        *,
+        kinds: Sequence[str] = MOTION_KINDS,
+        k: int = 20,
+        filters: dict[str, Any] | Filters | None = None,
+        access: Sequence[str] | None = None,
+        chunk_ids: Sequence[str] | None = None,
+    ) -> list[UnitHit]:
+        """Units by meaning (``query``), or, without a query, those inside ``chunk_ids``."""
+        built = build_filters(filters, access)
+        if built is None or (not (query or "").strip() and not chunk_ids):
+            return []
+        built.match["unit"] = list(kinds) if len(kinds) > 1 else kinds[0]
+        if chunk_ids:
+            built.match["chunk_id"] = list(chunk_ids)
+        text = (query or "").strip() or "motie"
+        dense = self.index.embedder.embed_query(text)
+        spec = QuerySpec(
+            dense=dense,
+            limit=k,
+            filters=built,
+            mode="dense",
+            prefetch=max(self.settings.prefetch_k, k),
+            exact=self.index.exact,
+        )
+        with self.index.lock:
+            hits = self.index.store.query_batch([spec])[0]
+        return [UnitHit.from_payload(str(h.id), h.payload, h.score) for h in hits]
+
+    def motion_evidence(
+        self,
+        question: str,
+        *,
+        k: int = 12,
+        filters: dict[str, Any] | Filters | None = None,
+        access: Sequence[str] | None = None,
+    ) -> tuple[list[UnitHit], list[UnitHit], list[SearchHit]]:
+        """The motions closest to ``question`` by meaning, the votes and announcements on them, and the
+        chunks they stand in: one embedding (cached) and two batched store calls."""
+        built = build_filters(filters, access)
+        question = question.strip()
+        if built is None or not question:
+            return [], [], []
+        # The user's filters speak of documents (kind, dossier of the stuk); a motion has its own dossier.
+        built.match.pop("dossier", None)
+        built.match.pop("kind", None)
+        q = self.index.embedder.embed_query(question)
+
+        def spec(unit: str | list[str], limit: int, **match: Any) -> QuerySpec:
+            f = built.model_copy(deep=True)
+            f.match.update(unit=unit, **match)
+            return QuerySpec(dense=q, limit=limit, filters=f, mode="dense", exact=self.index.exact)
+
+        with self.index.lock:
+            motions = [
+                UnitHit.from_payload(str(h.id), h.payload, h.score)
+                for h in self.index.store.query_batch([spec(list(MOTION_KINDS), k)])[0]
+            ]
+            if not motions:
+                return [], [], []
+            ids = list(dict.fromkeys([m.id for m in motions] + [m.was for m in motions if m.was]))
+            votes_raw = self.index.store.query_batch([spec("stemming", 4 * len(ids), unit_id=ids)])[0]
+            votes = [UnitHit.from_payload(str(h.id), h.payload, h.score) for h in votes_raw]
+            chunk_ids = list(dict.fromkeys([u.chunk_id for u in (*motions, *votes) if u.chunk_id]))
+            chunks = self.index.store.query_batch([spec(CHUNK, len(chunk_ids), chunk_id=chunk_ids)])[0]
+        return motions, votes, [SearchHit.from_hit(h) for h in chunks]
 
     def search_many(
         self,

@@ -133,8 +133,13 @@ KEYWORD_INDEX_FIELDS: tuple[str, ...] = (
     "kamerstukken",
     "language",
     "speaker",
-    "unit",  # "chunk" or "sentence" (index/chunking.py)
+    "unit",  # "chunk", "sentence" (index/chunking.py) or a unit kind: "motie", "stemming", ... (index/units.py)
     "chunk_id",  # a sentence's chunk; a chunk's own id
+    # Parliamentary units (index/units.py): the motion's own Kamerstuk id, its status, who submitted it.
+    "unit_id",
+    "status",
+    "indieners",
+    "fracties",
 )
 # Integer yyyymmdd derived from payload "date" inside each store's add(), so that date ranges are a numeric
 # range filter in every engine (string dates cannot be range-filtered; datetime indexes reject "2018").
