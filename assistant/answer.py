@@ -29,11 +29,13 @@ from assistant.config import AnswerConfig, answer_config
 from assistant.conversation import Conversation
 from assistant.decide import Decision, decide
 from assistant.models import ANSWER_TEXT, Answer, AnswerSentence, Source
+from assistant.motions import FINAL_STATUSES, about_motions, choose, motion_answer
 from assistant.select import Candidate, select
 from assistant.support import Support, SupportChecker
+from corpus.dutch import question_type
 from corpus.sentences import split_sentences, split_with_markers
 from corpus.settings import Settings
-from index.search import Evidence, SearchHit, SentenceHit
+from index.search import Evidence, SearchHit, SentenceHit, UnitHit
 
 # Kept for callers of the first release: the text of an answer that is not given.
 ABSTAIN_TEXT = ANSWER_TEXT["indirect"]
@@ -51,6 +53,7 @@ class Proposal:
     roles: list[str] = field(default_factory=list)  # "direct" / "point" per sentence (default: by position)
     speakers: list[str | None] = field(default_factory=list)
     scores: list[float | None] = field(default_factory=list)
+    labels: list[str | None] = field(default_factory=list)
 
 
 def parse_generated(text: str, n_hits: int) -> Proposal:
@@ -98,7 +101,10 @@ def _span(sentence: str, passage: str) -> tuple[int, int] | None:
 
 
 def _said_by(sentence: AnswerSentence) -> str:
-    """The sentence as shown: with its speaker when the passage is a turn that does not name them."""
+    """The sentence as shown: with its label (a motion), or with its speaker when the passage is a turn
+    that does not name them."""
+    if sentence.label:
+        return f"{sentence.label}: {sentence.text}"
     speaker = sentence.speaker
     if not speaker:
         return sentence.text
@@ -116,8 +122,12 @@ def finalize(
     engine: str,
     decision: Decision | None = None,
     closest: Sequence[SearchHit] = (),
+    units: Sequence[UnitHit] = (),
 ) -> Answer:
-    """The shared end of both engines: support check, renumbering, sources, the abstained form."""
+    """The shared end of both engines: support check, renumbering, sources, the abstained form.
+
+    ``units``: the motions, amendments and votes in the passages; a sentence quoted from inside one cites
+    it by its own Kamerstuk number (besides the passage's document)."""
     pairs: list[tuple[str, str]] = []
     index: list[tuple[int, int]] = []  # (sentence i, hit j)
     for i, (text, cited) in enumerate(proposal.sentences):
@@ -178,6 +188,7 @@ def finalize(
                 speaker=proposal.speakers[i] if i < len(proposal.speakers) else None,
                 span=span,
                 score=proposal.scores[i] if i < len(proposal.scores) else None,
+                label=proposal.labels[i] if i < len(proposal.labels) else None,
             )
         )
     if not any(s.role == "direct" for s in sentences):
@@ -185,13 +196,38 @@ def finalize(
     direct = " ".join(f"{_said_by(s)} [{s.source}]" for s in sentences if s.role == "direct")
     points = [f"{_said_by(s)} [{s.source}]" for s in sentences if s.role == "point"]
     answer_text = direct + ("\n\n" + "\n".join(f"- {p}" for p in points) if points else "")
-    sources = [_source(n, hits[j], spans.get(j, [])) for j, n in sorted(number.items(), key=lambda x: x[1])]
+    # The units each sentence stands in: a motion quoted is cited by its own number.
+    by_chunk: dict[str, list[UnitHit]] = {}
+    for u in units:
+        if u.start is not None and u.end is not None and u.kind != "toezegging":
+            by_chunk.setdefault(u.chunk_id, []).append(u)
+    cited_units: dict[int, dict[str, UnitHit]] = {}  # hit j -> unit id -> unit
+    sentence_units: list[list[UnitHit]] = []
+    for s, i in zip(sentences, kept, strict=True):
+        j = support_of[i][0]
+        inside = [
+            u
+            for u in by_chunk.get(hits[j].chunk_id, [])
+            if s.span is not None and s.span[1] > (u.start or 0) and s.span[0] < (u.end or 0)
+        ]
+        sentence_units.append(inside)
+        for u in inside:
+            cited_units.setdefault(j, {}).setdefault(u.id + "|" + u.kind, u)
+    sources = [
+        _source(n, hits[j], spans.get(j, [])).model_copy(
+            update={"units": [u.to_json() for u in cited_units.get(j, {}).values()]}
+        )
+        for j, n in sorted(number.items(), key=lambda x: x[1])
+    ]
 
-    # The Kamerstukken the answer relies on: named in its sentences, or the cited document itself.
+    # The Kamerstukken the answer relies on: named in its sentences, the motions it quotes, or the cited
+    # document itself.
     from corpus.citations import display_for, find_citations
 
     cited: dict[str, str] = {}
-    for s in sentences:
+    for s, inside in zip(sentences, sentence_units, strict=True):
+        for u in inside:
+            cited.setdefault(u.id, u.citation or display_for(u.id))
         for c in find_citations(s.text):
             cited.setdefault(c.id, c.display)
     for j in number:
@@ -302,6 +338,17 @@ class Assistant:
     # --- stage 1 -----------------------------------------------------------------------------------------
 
     def retrieve(self, question: str, filters: dict[str, Any] | None, access: list[str] | None) -> Evidence:
+        evidence = self._evidence(question, filters, access)
+        if about_motions(question):
+            motions, votes, chunks = self.searcher.motion_evidence(
+                question, k=self.config.compose.motion_candidates, filters=filters, access=access
+            )
+            evidence = evidence.model_copy(
+                update={"motions": motions, "votes": votes, "motion_chunks": chunks}
+            )
+        return evidence
+
+    def _evidence(self, question: str, filters: dict[str, Any] | None, access: list[str] | None) -> Evidence:
         r = self.config.retrieve
         return self.searcher.evidence(
             question,
@@ -404,8 +451,15 @@ class Assistant:
                 proposal = self._extractive(resolved, ranked, hits)
         else:
             proposal = self._extractive(resolved, ranked, hits)
+        units = [*evidence.units, *evidence.motions, *evidence.votes]
+        if engine == "extractive" and evidence.motions and question_type(resolved) != "reason":
+            hits, proposal, decision, closest = self._motions(
+                resolved, evidence, hits, proposal, decision, closest
+            )
         checker = SupportChecker(self.embedder if engine == "llm" else None, self.config.support)
-        answer = finalize(resolved, hits, proposal, checker, engine, decision=decision, closest=closest)
+        answer = finalize(
+            resolved, hits, proposal, checker, engine, decision=decision, closest=closest, units=units
+        )
         answer.question = question
         answer.resolved_question = resolved
         if proposal.invalid_markers:
@@ -420,6 +474,57 @@ class Assistant:
         if engine == "extractive":
             yield answer.answer
         yield answer
+
+    def _motions(
+        self,
+        question: str,
+        evidence: Evidence,
+        hits: Sequence[SearchHit],
+        proposal: Proposal,
+        decision: Decision,
+        closest: Sequence[SearchHit],
+    ) -> tuple[list[SearchHit], Proposal, Decision, list[SearchHit]]:
+        """A question about motions is answered from the motion units (``motions.py``) when the motion it
+        names is indexed; otherwise the ordinary answer stands."""
+        c = self.config.compose
+        chosen, named = choose(question, evidence.motions, c.motion_margin, c.motion_list_max)
+        # Without a motion named in the question, the fitted decision says whether there is an answer at all.
+        if not chosen or (decision.outcome != "answer" and not named):
+            return list(hits), proposal, decision, list(closest)
+        if decision.outcome != "answer":
+            why = "de motie die de vraag noemt staat in de geïndexeerde stukken"
+            decision = decision.model_copy(update={"outcome": "answer", "reason": why})
+        all_hits = list(hits) + [
+            h for h in evidence.motion_chunks if h.chunk_id not in {x.chunk_id for x in hits}
+        ]
+        by_id = {h.chunk_id: h for h in all_hits}
+        votes: dict[str, UnitHit] = {}
+        for v in sorted(evidence.votes, key=lambda v: (v.date or "", v.status in FINAL_STATUSES)):
+            votes[v.id] = v  # the latest (and decided) vote wins
+        found = motion_answer(question, chosen, by_id, votes)
+        if found.outcome_unknown:
+            shown = [by_id[u.chunk_id] for u in chosen if u.chunk_id in by_id][:CLOSEST_PASSAGES]
+            why = "de uitslag van de motie staat niet in de geïndexeerde stukken"
+            return (
+                all_hits,
+                Proposal([]),
+                decision.model_copy(update={"outcome": "indirect", "reason": why}),
+                shown,
+            )
+        if not found.lines:
+            return list(hits), proposal, decision, list(closest)
+        index = {h.chunk_id: j for j, h in enumerate(all_hits)}
+        first_motion = found.lines[0].unit_id
+        return (
+            all_hits,
+            Proposal(
+                [(line.text, [index[line.chunk_id]]) for line in found.lines],
+                roles=["direct" if line.unit_id == first_motion else "point" for line in found.lines],
+                labels=[line.label for line in found.lines],
+            ),
+            decision,
+            list(closest),
+        )
 
     def _extractive(self, question: str, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Proposal:
         comp = compose(question, ranked, hits, self.config.compose)

@@ -63,6 +63,11 @@ class ComposeConfig(BaseModel):
     # join the points (a product rule, not fitted: officials want the stukken of the record named).
     record_points: int = 3
     redundancy: float = 0.6  # stem overlap (Jaccard) above which a sentence repeats one already chosen
+    # Questions about motions (assistant/motions.py; product rules, not fitted): how many motion points to
+    # consider, and for "welke moties" every motion of the best one's debate within this cosine of it.
+    motion_candidates: int = 12
+    motion_margin: float = 0.05
+    motion_list_max: int = 8
 
 
 class Fitted(BaseModel):

@@ -42,6 +42,8 @@ class Source(BaseModel):
     speaker: str | None = None
     # Character spans in ``passage`` of the sentences the answer takes from it (for highlighting).
     spans: list[tuple[int, int]] = Field(default_factory=list)
+    # The motions, amendments and votes in the passage that the answer cites (``briefing moties`` records).
+    units: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class AnswerSentence(BaseModel):
@@ -52,6 +54,8 @@ class AnswerSentence(BaseModel):
     speaker: str | None = None  # who says it, when the passage is a speaker's turn
     span: tuple[int, int] | None = None  # where it stands in its source's passage
     score: float | None = None  # the selection model's probability that it holds the answer
+    # What the sentence is about when the passage does not say it: a motion's number, indieners, outcome.
+    label: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +66,7 @@ class AnswerSentence(BaseModel):
             "speaker": self.speaker,
             "span": list(self.span) if self.span else None,
             "score": None if self.score is None else round(self.score, 3),
+            "label": self.label,
         }
 
 
