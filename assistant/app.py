@@ -177,6 +177,35 @@ def render_answer_markdown(answer: dict[str, Any], turn: int) -> str:
     return linked
 
 
+_STATUS_TEXT = {None: "uitslag niet in de geïndexeerde stukken"}
+
+
+def _motion_card(u: dict[str, Any]) -> str:
+    """A motion the passage holds: number, indieners, dictum and outcome (all escaped: document text)."""
+    names = ", ".join(u.get("indieners") or [])
+    parties = ", ".join(u.get("fracties") or [])
+    status = u.get("status")
+    votes = ""
+    if u.get("voor"):
+        votes = f" (voor: {', '.join(u['voor'])}" + (
+            f"; tegen: {', '.join(u['tegen'])})" if u.get("tegen") else ")"
+        )
+    return (
+        f'<div class="bron-motie" data-id="{_esc(u.get("id") or "")}">'
+        f'<div class="bron-motie-kop">{_esc((u.get("title") or "motie").capitalize())}: {_esc(u.get("citation") or "")}</div>'
+        + (
+            f'<div class="bron-motie-indieners">Ingediend door {_esc(names)}'
+            + (f" ({_esc(parties)})" if parties else "")
+            + "</div>"
+            if names
+            else ""
+        )
+        + (f'<div class="bron-motie-dictum">{_esc(u.get("dictum") or "")}</div>' if u.get("dictum") else "")
+        + f'<div class="bron-motie-status status-{_esc(status or "onbekend")}">Uitslag: {_esc(status or _STATUS_TEXT[None])}{_esc(votes)}</div>'
+        "</div>"
+    )
+
+
 def render_source_cards(answer: dict[str, Any], turn: int, open_first: bool = True) -> str:
     supports = _supports_by_source(answer)
     display = _cited_display(answer)
@@ -196,11 +225,14 @@ def render_source_cards(answer: dict[str, Any], turn: int, open_first: bool = Tr
         if cited:
             shown = "; ".join(_esc(display.get(k, k)) for k in cited)
             refs = f'<div class="bron-kamerstukken" data-ids="{_esc(" ".join(cited))}">Verwijst naar: {shown}</div>'
+        motions = "".join(
+            _motion_card(u) for u in s.get("units") or [] if u.get("kind") in ("motie", "amendement")
+        )
         cards.append(
             f'<details class="bron" id="bron-{turn}-{n}" data-n="{n}"{" open" if open_first else ""}>'
             f'<summary><span class="bron-n">[{n}]</span> <span class="bron-titel">{_esc(s.get("title") or s.get("doc_id"))}</span></summary>'
             f'<div class="bron-meta">{meta} {page}</div>'
-            f"{citation_html}{refs}"
+            f"{citation_html}{refs}{motions}"
             f'<blockquote class="bron-passage">{_highlight((s.get("passage") or "").strip(), supports.get(n, []))}</blockquote>'
             "</details>"
         )

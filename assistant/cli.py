@@ -193,6 +193,58 @@ def search(
 
 
 @main.command()
+@click.option("--dossier", default=None, help="Only motions of this dossier (e.g. 12345 or 12345-08).")
+@click.option(
+    "--status",
+    "status_",
+    type=click.Choice(["aangenomen", "verworpen", "aangehouden", "ingetrokken", "vervallen", "onbekend"]),
+    default=None,
+    help="Only motions with this outcome ('onbekend': no vote found in the index).",
+)
+@click.option("--indiener", default=None, help="Only motions this member submitted (surname).")
+@click.option("--fractie", default=None, help="Only motions submitted by a member of this fractie.")
+@click.option("--query", default=None, help="Order by meaning: the motions closest to this text.")
+@click.option("-n", "limit", default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def moties(
+    ctx: click.Context,
+    dossier: str | None,
+    status_: str | None,
+    indiener: str | None,
+    fractie: str | None,
+    query: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Motions and amendments in the index: number, indieners, dictum and what became of them."""
+    from index.units import list_motions
+
+    found = list_motions(
+        _settings(ctx),
+        dossier=dossier,
+        status=status_,
+        indiener=indiener,
+        fractie=fractie,
+        query=query,
+        limit=limit,
+    )
+    if as_json:
+        _dump([u.to_json() for u in found])
+        return
+    if not found:
+        click.echo("Geen moties gevonden.")
+    for u in found:
+        who = ", ".join(u.indieners)
+        click.echo(f"{u.title} ({u.citation}) — {u.status or 'uitslag onbekend'}")
+        if who:
+            click.echo(f"   ingediend door {who}" + (f" ({', '.join(u.fracties)})" if u.fracties else ""))
+        if u.dictum:
+            click.echo("   " + u.dictum[:300])
+        click.echo(f"   in: {u.doc_citation}")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
