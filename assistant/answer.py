@@ -501,7 +501,7 @@ class Assistant:
         votes: dict[str, UnitHit] = {}
         for v in sorted(evidence.votes, key=lambda v: (v.date or "", v.status in FINAL_STATUSES)):
             votes[v.id] = v  # the latest (and decided) vote wins
-        found = motion_answer(question, chosen, by_id, votes)
+        found = motion_answer(question, chosen, by_id, votes, named=named)
         if found.outcome_unknown:
             shown = [by_id[u.chunk_id] for u in chosen if u.chunk_id in by_id][:CLOSEST_PASSAGES]
             why = "de uitslag van de motie staat niet in de geïndexeerde stukken"

@@ -70,7 +70,7 @@ class MotionAnswer:
 def _names(u: UnitHit) -> str:
     if not u.indieners:
         return ""
-    pairs = dict(zip(u.indieners, u.fracties, strict=False)) if len(u.fracties) == len(u.indieners) else {}
+    pairs = u.fractie_van
     named = [f"{n} ({pairs[n]})" if n in pairs else n for n in u.indieners]
     return ", ".join(named[:-1]) + " en " + named[-1] if len(named) > 1 else named[0]
 
@@ -163,13 +163,22 @@ def motion_answer(
     chosen: Sequence[UnitHit],
     chunks: dict[str, SearchHit],
     votes: dict[str, UnitHit],
+    named: bool = False,
 ) -> MotionAnswer:
-    """The lines of the answer for ``chosen`` motions; ``chunks`` by id, ``votes`` by motion id."""
+    """The lines of the answer for ``chosen`` motions; ``chunks`` by id, ``votes`` by motion id.
+
+    Only when the question ``named`` the motion does a missing vote make the outcome "not in the stukken":
+    a motion found by meaning alone may not be the one meant."""
     out = MotionAnswer(motions=list(chosen))
     single = len(chosen) == 1
     for u in chosen:
         chunk = chunks.get(u.chunk_id)
         if chunk is None:
+            continue
+        if u.kind == "stemming":  # a vote on a motion that is not indexed itself: the vote line
+            line = _vote_sentence(chunk, u)
+            if line:
+                out.lines.append(MotionLine(line, chunk.chunk_id, label(u), u.id))
             continue
         first = True
         for text in _dictum_sentences(chunk, u):
@@ -185,7 +194,7 @@ def motion_answer(
         line = _vote_sentence(vote_chunk, vote) if vote and vote_chunk else None
         if line and vote is not None and vote_chunk is not None:
             out.lines.append(MotionLine(line, vote_chunk.chunk_id, f"Stemming over de {u.title}", u.id))
-    if asks_outcome(question) and not any(u.status for u in chosen):
+    if named and asks_outcome(question) and not any(u.status for u in chosen):
         out.outcome_unknown = True
     if asks_outcome(question) and single:
         # "Is de motie aangenomen?": the vote answers it; the motion itself supports.

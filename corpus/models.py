@@ -46,6 +46,7 @@ class ParliamentaryUnit(BaseModel):
     title: str = ""  # "motie-Jansen c.s."
     indieners: list[str] = Field(default_factory=list)
     fracties: list[str] = Field(default_factory=list)  # of the indieners, where the document says it
+    fractie_van: dict[str, str] = Field(default_factory=dict)  # indiener -> fractie, where known
     dictum: str = ""  # "verzoekt de regering ..."
     text: str = ""  # the whole unit as it stands in the document
     status: str | None = None  # one of STATUSES, for a stemming and (joined at ingest) for a motion

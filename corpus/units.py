@@ -382,7 +382,8 @@ def complete_units(doc: Document) -> Document:
     done: list[ParliamentaryUnit] = []
     for u in units:
         section = u.section if u.section is not None else _section_of(doc, u.dictum or u.text)
-        fracties = u.fracties or [parties[n.lower()] for n in u.indieners if n.lower() in parties]
+        fractie_van = u.fractie_van or {n: parties[n.lower()] for n in u.indieners if n.lower() in parties}
+        fracties = u.fracties or [fractie_van[n] for n in u.indieners if n in fractie_van]
         citation = (
             doc.citation or doc.title
             if u.kind == "toezegging"
@@ -395,6 +396,7 @@ def complete_units(doc: Document) -> Document:
                 update={
                     "title": u.title or _title(u.kind, u.indieners),
                     "fracties": list(dict.fromkeys(fracties)),
+                    "fractie_van": fractie_van,
                     "document_id": doc.id,
                     "section": section,
                     "date": u.date or doc.date,

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -223,6 +224,40 @@ def fit_decide(rows: Sequence[Row], base: DecideConfig, log=print) -> DecideConf
     return base.model_copy(update={"model": model, "answer_at": answer_at, "none_below": none_below})
 
 
+MOTION_MARGINS = [round(0.01 * i, 2) for i in range(21)]
+
+
+def fit_motion_margin(items: Sequence[Any], settings: Settings, compose: Any, log=print) -> Any:
+    """The cosine margin within which "welke moties ..." lists further motions of the best one's debate:
+    the value (smallest on ties) with the best mean F1 of listed against must-cite motions, over the dev
+    questions that ask for a list of motions."""
+    from assistant.motions import about_motions, asks_list, choose
+    from eval.metrics import _canon
+    from index.search import Searcher
+
+    searcher = Searcher(settings)
+    cases = []
+    for item in items:
+        if item.answerable and item.must_cite and about_motions(item.question) and asks_list(item.question):
+            found, _, _ = searcher.motion_evidence(item.question, k=compose.motion_candidates)
+            cases.append((item.question, _canon(item.must_cite), found))
+    if not cases:
+        return compose
+
+    def mean_f1(margin: float) -> float:
+        total = 0.0
+        for question, want, found in cases:
+            chosen, _ = choose(question, found, margin, compose.motion_list_max)
+            got = _canon([u.id for u in chosen])
+            hit = len(want & got)
+            total += 2 * hit / (len(want) + len(got)) if want or got else 1.0
+        return total / len(cases)
+
+    best = max(MOTION_MARGINS, key=lambda m: (round(mean_f1(m), 6), -m))
+    log(f"  motions: list margin {best:.2f} (mean F1 {mean_f1(best):.3f} on {len(cases)} dev list questions)")
+    return compose.model_copy(update={"motion_margin": best})
+
+
 def calibrate(corpus: list[Path], settings: Settings, out: Path = CONFIG_FILE, log=print) -> AnswerConfig:
     from eval.run import prepare_store
 
@@ -248,6 +283,7 @@ def calibrate(corpus: list[Path], settings: Settings, out: Path = CONFIG_FILE, l
     config.select = SelectConfig(scorer=fit_select(rows))
     config.decide = fit_decide(rows, config.decide, log=log)
     config.compose = fit_compose(rows, config.compose, log=log)
+    config.compose = fit_motion_margin(items, store_settings, config.compose, log=log)
     config.fitted = Fitted(
         split="dev",
         date=date.today().isoformat(),

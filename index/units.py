@@ -41,11 +41,7 @@ def unit_point_id(doc_id: str, unit: ParliamentaryUnit, position: int) -> str:
 
 
 def _names(unit: ParliamentaryUnit) -> str:
-    parties = (
-        dict(zip(unit.indieners, unit.fracties, strict=False))
-        if len(unit.fracties) == len(unit.indieners)
-        else {}
-    )
+    parties = unit.fractie_van
     named = [f"{n} ({parties[n]})" if n in parties else n for n in unit.indieners]
     if len(named) > 1:
         return ", ".join(named[:-1]) + " en " + named[-1]
@@ -129,6 +125,7 @@ def unit_nodes(doc: Document, chunks: Sequence[TextNode], sections: Sequence[set
             "status": unit.status,
             "indieners": unit.indieners,
             "fracties": unit.fracties,
+            "fractie_van": unit.fractie_van,
             "dictum": unit.dictum,
             "unit_title": unit.title,
             "unit_citation": unit.citation,
