@@ -37,6 +37,12 @@ _NAMED = re.compile(
 )
 _TURN_PREFIX = re.compile(r"^(?:De\s+voorzitter|Voorzitter|[A-Z][^.:\n]{1,60}\([^)]{1,20}\)):\s+")
 FINAL_STATUSES = ("aangenomen", "verworpen", "ingetrokken", "vervallen")
+_PLURAL = re.compile(r"(?<!e)(?<!pro)moties\b|amendementen\b|\bmotions\b|\bamendments\b", re.IGNORECASE)
+_OTHER_STUK = re.compile(
+    r"\b(?:welke|welk|wat\s+voor)\s+(?:\w+\s+){0,3}?(?:brief|brieven|kamerbrief|stuk|stukken|document|"
+    r"documenten|reactie|nota|rapport|letter|document)\b|\bingekomen\b",
+    re.IGNORECASE,
+)
 _CHAIR_LINES = re.compile(r"voorgesteld\s+door|krijgt\s+nr\.", re.IGNORECASE)
 
 
@@ -49,7 +55,18 @@ def asks_outcome(question: str) -> bool:
 
 
 def asks_list(question: str) -> bool:
-    return bool(_ASKS_LIST.search(question)) or question_type(question) == "list" and about_motions(question)
+    """ "Welke moties ...", "de twee PVV-moties", "amendementen": more than one motion is asked for."""
+    return (
+        bool(_ASKS_LIST.search(question) or _PLURAL.search(question))
+        or question_type(question) == "list"
+        and about_motions(question)
+    )
+
+
+def asks_other_stuk(question: str) -> bool:
+    """The question asks for another stuk that concerns a motion ("welke brief gaat over de motie ..."):
+    the motion is context, not the answer."""
+    return bool(_OTHER_STUK.search(question))
 
 
 @dataclass
@@ -78,6 +95,8 @@ def _names(u: UnitHit) -> str:
 def label(u: UnitHit) -> str:
     """'Motie-Jansen c.s. (Kamerstukken II 2019/20, 12345, nr. 67; ingediend door ...; aangenomen)'."""
     title = u.title[:1].upper() + u.title[1:] if u.title else u.kind.capitalize()
+    if u.onderwerp and not u.dictum:
+        title += f" over {u.onderwerp}"
     parts = [u.citation]
     if u.indieners:
         parts.append(f"ingediend door {_names(u)}")
@@ -151,11 +170,30 @@ def choose(
     if not found:
         return [], False
     named = bool(numbers or names)
+    # "de moties van Jansen", "welke moties diende Jansen in", "de PVV-moties": the members and fracties
+    # the question mentions, among those of the motions found, narrow the motions down.
+    people = mentioned(question, {i for u in found for i in u.indieners})
+    parties = mentioned(question, {f for u in found for f in u.fracties}) if not people else set()
+    if people:
+        found = [u for u in found if people & {i.lower() for i in u.indieners}] or found
+    elif parties:
+        found = [u for u in found if parties & {f.lower() for f in u.fracties}] or found
     best = found[0]
     if not asks_list(question):
         return [best], named
+    if people:  # every motion of the member, whatever debate it was in
+        return found[:max_list], named
     near = [u for u in found if u.doc_id == best.doc_id and (u.score or 0) >= (best.score or 0) - margin]
     return near[:max_list], named
+
+
+def mentioned(question: str, names: set[str]) -> set[str]:
+    """The names (lower case) that stand in ``question`` as words ("PVV-moties" mentions PVV)."""
+    return {
+        n.lower()
+        for n in names
+        if len(n) > 1 and re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", question, re.IGNORECASE)
+    }
 
 
 def motion_answer(

@@ -48,6 +48,7 @@ class ParliamentaryUnit(BaseModel):
     fracties: list[str] = Field(default_factory=list)  # of the indieners, where the document says it
     fractie_van: dict[str, str] = Field(default_factory=dict)  # indiener -> fractie, where known
     dictum: str = ""  # "verzoekt de regering ..."
+    onderwerp: str = ""  # what it is about, where the document says so ("over één emissie-eis voor ...")
     text: str = ""  # the whole unit as it stands in the document
     status: str | None = None  # one of STATUSES, for a stemming and (joined at ingest) for a motion
     voor: list[str] = Field(default_factory=list)  # stemming: fracties that voted for

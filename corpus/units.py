@@ -329,6 +329,23 @@ def _stemmingen(doc: Document) -> list[ParliamentaryUnit]:
     return units
 
 
+# An agenda or list entry: "de motie-Jansen/Pieters over proefvoorzieningen (12345, nr. 67)".
+_LISTED = re.compile(
+    r"(?:motie|amendement)-[^()\n;]*?\s+over\s+(?P<topic>[^()\n;]+?)\s*(?P<ref>\(\s*\d{5}[^)]*\))"
+)
+
+
+def _topics(doc: Document) -> dict[str, str]:
+    """Kamerstuk id -> what the document says the motion is about, from its agenda lines."""
+    out: dict[str, str] = {}
+    for _, p in _paragraphs(doc):
+        for m in _LISTED.finditer(p):
+            uid, _ = _ref_id(m.group("ref"))
+            if uid:
+                out.setdefault(uid, _clean(m.group("topic")))
+    return out
+
+
 def _toezeggingen(doc: Document) -> list[ParliamentaryUnit]:
     """Sentences in which a commitment is made or recorded ("dat zeg ik toe", "een toezegging")."""
     from corpus.sentences import split_sentences
@@ -372,7 +389,11 @@ def complete_units(doc: Document) -> Document:
     units = list(doc.units)
     if not any(u.kind in ("motie", "amendement") for u in units):
         units.extend(_motions_in_text(doc))
-    units.extend(_stemmingen(doc))
+    topics = _topics(doc)
+    units.extend(
+        u.model_copy(update={"onderwerp": topics.get(u.id) or topics.get(u.was or "", "")})
+        for u in _stemmingen(doc)
+    )
     if doc.kind in ("Handelingen", "debat"):
         units.extend(_toezeggingen(doc))
     if not units:

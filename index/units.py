@@ -60,7 +60,8 @@ def unit_text(unit: ParliamentaryUnit, status: str | None = None) -> str:
         body = unit.text or unit.dictum
         return f"{head}.\n{body}"
     if unit.kind == "stemming":
-        parts = [f"Stemming over de {unit.title} ({unit.citation}): {unit.status or 'onbekend'}."]
+        about = f" over {unit.onderwerp}" if unit.onderwerp else ""
+        parts = [f"Stemming over de {unit.title}{about} ({unit.citation}): {unit.status or 'onbekend'}."]
         if unit.voor:
             parts.append("Voor: " + ", ".join(unit.voor) + ".")
         if unit.tegen:
@@ -127,6 +128,7 @@ def unit_nodes(doc: Document, chunks: Sequence[TextNode], sections: Sequence[set
             "fracties": unit.fracties,
             "fractie_van": unit.fractie_van,
             "dictum": unit.dictum,
+            "onderwerp": unit.onderwerp,
             "unit_title": unit.title,
             "unit_citation": unit.citation,
             "voor": unit.voor,
