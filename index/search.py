@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -157,6 +158,7 @@ class UnitHit(BaseModel):
     fracties: list[str] = Field(default_factory=list)
     fractie_van: dict[str, str] = Field(default_factory=dict)  # indiener -> fractie
     dictum: str = ""
+    onderwerp: str = ""
     status: str | None = None
     voor: list[str] = Field(default_factory=list)
     tegen: list[str] = Field(default_factory=list)
@@ -184,6 +186,7 @@ class UnitHit(BaseModel):
             fracties=list(p.get("fracties") or []),
             fractie_van=dict(p.get("fractie_van") or {}),
             dictum=p.get("dictum") or "",
+            onderwerp=p.get("onderwerp") or "",
             status=p.get("status"),
             voor=list(p.get("voor") or []),
             tegen=list(p.get("tegen") or []),
@@ -208,6 +211,7 @@ class UnitHit(BaseModel):
             "indieners": self.indieners,
             "fracties": self.fracties,
             "dictum": self.dictum,
+            "onderwerp": self.onderwerp,
             "status": self.status,
             "was": self.was,
             "voor": self.voor,
@@ -262,6 +266,10 @@ class Index:
         self._embedder: Any = None
         self._exact: bool | None = None
         self.lock = threading.RLock()
+        # Held for a whole write run (an ingest or a delete sent to the app by the CLI): two runs must not
+        # interleave, since one run's reconcile would take the other's half-written document for debris of
+        # a killed run. ``lock`` guards single store calls and is held only briefly, so queries go on.
+        self.write_lock = threading.Lock()
 
     @property
     def exact(self) -> bool:
@@ -497,12 +505,20 @@ class Searcher:
                 return Evidence(question=question, dense_docs=_docs(dense_c), bm25_docs=_docs(bm25_c))
             # Upper bounds, not sizes: a chunk of 300 tokens holds some 20 sentences at most.
             n = len(chunk_ids)
+            docs = list(
+                dict.fromkeys(
+                    [h.payload.get("doc_id", "") for h in passages]
+                    + [h.payload.get("doc_id", "") for r in (dense_s, bm25_s) for h in r[:parents]]
+                )
+            )
             second = self.index.store.query_batch(
                 [
                     spec(SENTENCE, q_sent, None, 40 * n, "dense", chunk_id=chunk_ids),
                     spec(SENTENCE, None, sparse, 40 * n, "bm25", chunk_id=chunk_ids),
                     spec(CHUNK, q_chunk, None, n, "dense", chunk_id=chunk_ids),
-                    spec(list(UNIT_KINDS), q_chunk, None, 20 * n, "dense", chunk_id=chunk_ids),
+                    # The units of the passages' documents: those inside a passage are cited when quoted,
+                    # the others when a quoted sentence refers to them ("de motie op stuk nr. 67").
+                    spec(list(UNIT_KINDS), q_chunk, None, 400, "dense", doc_id=docs),
                 ]
             )
         in_sentences, bm25_in, chunk_dense, in_units = second
@@ -615,6 +631,20 @@ class Searcher:
             # A vote on a motion that is indexed itself belongs to that motion; a vote on a motion from
             # outside the index stands for it.
             candidates = [u for u in ranked if u.kind in MOTION_KINDS or u.id not in motion_ids][:k]
+            # A member the question names ("welke moties diende Jansen in"): all their motions join the
+            # pool, not only those that happen to be near the question's wording.
+            members = {i for u in candidates for i in u.indieners}
+            named = [
+                n
+                for n in members
+                if len(n) > 2 and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", question, re.I)
+            ]
+            if named:
+                more = self.index.store.query_batch([spec(list(MOTION_KINDS), 4 * k, indieners=named)])[0]
+                seen = {u.point_id for u in candidates}
+                candidates += [
+                    UnitHit.from_payload(str(h.id), h.payload, h.score) for h in more if str(h.id) not in seen
+                ]
             if not candidates:
                 return [], [], []
             ids = list(dict.fromkeys([m.id for m in candidates] + [m.was for m in candidates if m.was]))

@@ -280,7 +280,7 @@ def test_kill_midway_and_rerun_equals_clean_run(
     clean = ingest_paths([folder], clean_settings, progress=False)
     assert clean.embedded == 0  # everything is in the cache by now
     rerun_points, clean_points = _points(rerun_settings), _points(clean_settings)
-    assert len(rerun_points) == len(clean_points) == clean.chunks + clean.sentences
+    assert len(rerun_points) == len(clean_points) == clean.chunks + clean.sentences + clean.units
     assert set(rerun_points) == set(clean_points)
     docs_rerun = {d.doc_id: d.chunks for d in get_index(rerun_settings).store.list_documents()}
     docs_clean = {d.doc_id: d.chunks for d in get_index(clean_settings).store.list_documents()}
