@@ -146,13 +146,15 @@ def models_install(ctx: click.Context, force: bool) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, prune: bool) -> None:
     """Index PATHS incrementally: unchanged documents are skipped, changed ones replaced."""
-    from index.ingest import ingest_paths
+    from assistant import local_api
 
-    summary = ingest_paths(list(paths), _settings(ctx), progress=True, prune=prune)
+    # Here, or in the running app that holds the store, or here after waiting for the store's lock.
+    out = local_api.ingest(_settings(ctx), list(paths), prune=prune)
     if as_json:
-        _dump(summary.to_json())
+        _dump(out.data)
     else:
-        click.echo(summary.describe())
+        for line in out.lines:
+            click.echo(line)
 
 
 @main.command()
@@ -160,10 +162,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, prune: bo
 @click.pass_context
 def delete(ctx: click.Context, doc_ids: tuple[str, ...]) -> None:
     """Remove documents from the index by id."""
-    from index.ingest import delete_documents
+    from assistant import local_api
 
-    removed = delete_documents(list(doc_ids), _settings(ctx))
-    _dump(removed)
+    # Here, or in the running app that holds the store, or here after waiting for the store's lock.
+    _dump(local_api.delete(_settings(ctx), list(doc_ids)).data)
 
 
 @main.command()
@@ -177,19 +179,15 @@ def search(
     ctx: click.Context, query: str, k: int, filters: tuple[str, ...], mode: str | None, as_json: bool
 ) -> None:
     """Hybrid search over the index."""
-    from index.search import Searcher
+    from assistant import local_api
 
-    hits = Searcher(_settings(ctx)).search(query, k=k, filters=_parse_filters(filters), mode=mode)
+    # Here, or in the running app that holds the store (see assistant/local_api.py).
+    out = local_api.search(_settings(ctx), query, k=k, filters=_parse_filters(filters), mode=mode)
     if as_json:
-        _dump([h.to_json() for h in hits])
+        _dump(out.data)
         return
-    for i, h in enumerate(hits, 1):
-        click.echo(
-            f"{i}. [{h.score:.3f}] {h.citation}  (p. {h.page})"
-            if h.page
-            else f"{i}. [{h.score:.3f}] {h.citation}"
-        )
-        click.echo("   " + h.text[:300].replace("\n", " "))
+    for line in out.lines:
+        click.echo(line)
 
 
 @main.command()
@@ -249,14 +247,15 @@ def moties(
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Store kind and location, model, documents, chunks."""
-    from index.status import index_status
+    from assistant import local_api
 
-    info = index_status(_settings(ctx))
+    # Here, or in the running app that holds the store (see assistant/local_api.py).
+    out = local_api.status(_settings(ctx))
     if as_json:
-        _dump(info)
+        _dump(out.data)
     else:
-        for k, v in info.items():
-            click.echo(f"{k}: {v}")
+        for line in out.lines:
+            click.echo(line)
 
 
 # --- answers --------------------------------------------------------------------------------------------
@@ -274,13 +273,15 @@ def ask(
     ctx: click.Context, question: str, engine: str | None, filters: tuple[str, ...], as_json: bool
 ) -> None:
     """Answer QUESTION from the indexed stukken, every sentence with its source."""
-    from assistant.answer import Assistant
+    from assistant import local_api
 
-    answer = Assistant(_settings(ctx)).ask(question, engine=engine, filters=_parse_filters(filters))
+    # Here, or in the running app that holds the store (see assistant/local_api.py).
+    out = local_api.ask(_settings(ctx), question, engine=engine, filters=_parse_filters(filters))
     if as_json:
-        _dump(answer.to_json())
+        _dump(out.data)
     else:
-        click.echo(answer.render_text())
+        for line in out.lines:
+            click.echo(line)
 
 
 @main.command()

@@ -7,8 +7,16 @@ against each other by one conformance suite (``tests/test_store_conformance.py``
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
+import threading
+import weakref
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -180,7 +188,13 @@ class StoreConfigError(ValueError):
 
 
 class StoreBusyError(RuntimeError):
-    """An embedded store is open in another process (or twice in this one); it allows one writer."""
+    """An embedded store is open in another process (or twice in this one); it allows one writer.
+
+    ``holder`` says who holds it, when the holder took the store's lock (``StoreLock``)."""
+
+    def __init__(self, message: str, holder: LockHolder | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 def date_to_int(value: object, *, upper: bool = False) -> int | None:
@@ -251,3 +265,124 @@ def documents_from_payloads(payloads: Sequence[dict[str, Any]]) -> list[Document
         if p.get("unit", "chunk") == "chunk":
             info.chunks += 1
     return sorted(docs.values(), key=lambda d: d.doc_id)
+
+
+# --- one process per embedded store ---------------------------------------------------------------------------
+
+# The lock file in an embedded store's folder. An exclusive flock on it is taken before the engine is called
+# at all: Qdrant Edge 0.9 refuses a second process only after it has started opening the shard's files, and
+# that half-open already corrupts the holder (its next flush fails: "tracker_journal.dat is shorter than
+# expected"). The file is never deleted: removing a lock file while others wait on it would let two
+# processes each lock a different inode.
+LOCK_NAME = ".briefing.lock"
+
+# What this process does with a store it holds ("serve", "ingest", "search", ...), written into the lock
+# file so that a refused opener can say who is in the way. Set with ``set_store_role``.
+_role: str | None = None
+_held: weakref.WeakSet[StoreLock] = weakref.WeakSet()
+_held_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a store, as its holder wrote it into the lock file (either field may be unknown)."""
+
+    pid: int | None = None
+    role: str | None = None
+
+    def describe(self) -> str:
+        """A clause for messages: "another ingest is running (pid 123)"."""
+        pid = f" (pid {self.pid})" if self.pid else ""
+        if self.role == "ingest":
+            return f"another ingest is running{pid}"
+        if self.role == "serve":
+            return f"the app (briefing serve) is running{pid}"
+        if self.role:
+            return f"`briefing {self.role}` is running{pid}"
+        return f"another process holds it{pid}"
+
+
+def set_store_role(role: str | None) -> None:
+    """Name what this process does with the stores it holds; updates the lock files it holds already
+    (the app may have opened its store before it knew it would serve)."""
+    global _role
+    with _held_guard:
+        _role = role
+        for lock in list(_held):
+            lock.record()
+
+
+def read_holder(folder: Path | str) -> LockHolder | None:
+    """The holder recorded in ``folder``'s lock file; None when nothing was ever recorded there."""
+    try:
+        raw = (Path(folder) / LOCK_NAME).read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    pid, role = data.get("pid"), data.get("role")
+    return LockHolder(pid=pid if isinstance(pid, int) else None, role=role if isinstance(role, str) else None)
+
+
+class StoreLock:
+    """An exclusive advisory lock (``flock``) on ``<folder>/.briefing.lock``, held while a store is open.
+
+    ``flock`` locks belong to the open file, so a second ``StoreLock`` in the same process is refused too
+    (the engine allows one opener, not one per process), and the kernel drops the lock when the holder
+    dies, even by SIGKILL: no stale lock is ever left behind. The descriptor is a Python file object so that
+    a store dropped without ``close()`` frees its lock when it is collected, as the engine frees its shard.
+    """
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self._file: IO[bytes] | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None
+
+    def acquire(self) -> None:
+        """Take the lock now or raise ``StoreBusyError`` (with the holder); never blocks."""
+        if self._file is not None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # 0600: the file names the holder's pid; nothing else in it, but nobody else needs to write it.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        f = os.fdopen(fd, "r+b", buffering=0)
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            holder = read_holder(self.folder)
+            raise StoreBusyError(
+                f"the store at {self.folder} is in use: {(holder or LockHolder()).describe()}", holder
+            ) from None
+        except BaseException:
+            f.close()
+            raise
+        self._file = f
+        with _held_guard:
+            _held.add(self)
+            self.record()
+
+    def record(self) -> None:
+        """Write this process's pid and role into the lock file (only while holding it)."""
+        if self._file is None:
+            return
+        data = json.dumps({"pid": os.getpid(), "role": _role}).encode()
+        with contextlib.suppress(OSError):  # the record is a courtesy for messages; the lock is what counts
+            self._file.seek(0)
+            self._file.truncate()
+            self._file.write(data)
+
+    def release(self) -> None:
+        f, self._file = self._file, None
+        if f is None:
+            return
+        with _held_guard:
+            _held.discard(self)
+        with contextlib.suppress(OSError):
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        f.close()

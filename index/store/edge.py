@@ -31,6 +31,7 @@ from index.store.base import (
     QuerySpec,
     StoreBusyError,
     StoreConfigError,
+    StoreLock,
     date_bounds,
     date_to_int,
     documents_from_payloads,
@@ -67,32 +68,55 @@ def _to_filter(filters: Filters | None) -> qe.Filter | None:
 
 
 class EdgeStore(QueriesInBatches):
-    """A Qdrant Edge shard at ``path``: created on first use, loaded afterwards."""
+    """A Qdrant Edge shard at ``path``: created on first use, loaded afterwards.
+
+    One process at a time: the store's lock (``StoreLock``, a flock in the shard folder) is taken before
+    the engine is called, and a busy store raises ``StoreBusyError`` without the engine ever touching it.
+    """
 
     def __init__(self, path: Path | str, dim: int = 768) -> None:
         self.path = Path(path)
         self.dim = dim
-        config = _config(dim)
-        if (self.path / "edge_config.json").exists() or (self.path / "segments").exists():
-            try:
-                self._shard = qe.EdgeShard.load(str(self.path), config)
-            except Exception as e:  # the binding raises a bare Exception with the engine's message
-                if "incompatible" in str(e).lower():
-                    raise StoreConfigError(
-                        f"the store at {self.path} does not match this configuration "
-                        f"(dense size {dim}): {e}. Re-index into a new store folder."
-                    ) from e
-                if "WouldBlock" in str(e):
-                    raise StoreBusyError(
-                        f"the store at {self.path} is in use by another process (is `briefing serve` or an "
-                        "ingest running?); Qdrant Edge allows one process at a time"
-                    ) from e
-                raise
-        else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._shard = qe.EdgeShard.create(str(self.path), config)
+        # Lock first, engine second: Edge 0.9's own refusal ("WouldBlock" on the WAL) comes only after it
+        # has opened the shard's files, and that alone breaks the holder's next flush. A refused opener
+        # must not get that far.
+        self._lock = StoreLock(self.path)
+        try:
+            self._lock.acquire()
+        except StoreBusyError as e:
+            raise StoreBusyError(f"{e}; Qdrant Edge allows one process at a time", e.holder) from None
+        try:
+            self._shard = self._open(dim)
+        except BaseException:
+            self._lock.release()
+            raise
         self._deleted = False  # since open: BM25 IDF statistics still count deleted points until reload
-        self._ensure_indexes()
+        try:
+            self._ensure_indexes()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, dim: int) -> qe.EdgeShard:
+        config = _config(dim)
+        if not ((self.path / "edge_config.json").exists() or (self.path / "segments").exists()):
+            return qe.EdgeShard.create(str(self.path), config)
+        try:
+            return qe.EdgeShard.load(str(self.path), config)
+        except Exception as e:  # the binding raises a bare Exception with the engine's message
+            if "incompatible" in str(e).lower():
+                raise StoreConfigError(
+                    f"the store at {self.path} does not match this configuration "
+                    f"(dense size {dim}): {e}. Re-index into a new store folder."
+                ) from e
+            if "WouldBlock" in str(e):
+                # Only reachable if the holder does not take the lock (an older version of this program):
+                # the engine has then already touched the holder's files.
+                raise StoreBusyError(
+                    f"the store at {self.path} is in use by a process that does not take the store lock "
+                    "(an older version of briefing?); Qdrant Edge allows one process at a time"
+                ) from e
+            raise
 
     def _ensure_indexes(self) -> None:
         existing = set(self._shard.info().payload_schema)
@@ -247,10 +271,16 @@ class EdgeStore(QueriesInBatches):
         self._shard.flush()
 
     def close(self) -> None:
-        if self._shard is not None:
-            self._shard.flush()
-            self._shard.close()
-            self._shard = None  # type: ignore[assignment]
+        try:
+            if self._shard is not None:
+                shard, self._shard = self._shard, None  # type: ignore[assignment]
+                try:
+                    shard.flush()
+                finally:
+                    shard.close()
+        finally:
+            # Only after the engine has let go of its files may another process open them.
+            self._lock.release()
 
     @property
     def description(self) -> str:
