@@ -88,7 +88,9 @@ def read_feedback(settings: Settings) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     out: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # Records end in "\n" only: json.dumps(ensure_ascii=False) leaves U+2028/U+2029 (and U+0085) raw inside
+    # strings, where ``splitlines`` would cut a record in two and lose it.
+    for line in path.read_text(encoding="utf-8").split("\n"):
         if not line.strip():
             continue
         try:

@@ -6,11 +6,15 @@ adds only what a multi-user web front needs: the caller's access levels, upload 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
 import re
 import shutil
 import threading
 import unicodedata
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -203,15 +207,23 @@ def list_documents(settings: Settings, access: Sequence[str]) -> list[Any]:
     return [d for d in docs if d.access in allowed]
 
 
-def delete_documents(settings: Settings, doc_ids: Sequence[str], access: Sequence[str]) -> dict[str, Any]:
+def delete_documents(
+    settings: Settings, doc_ids: Sequence[str], access: Sequence[str], user: str | None = None
+) -> dict[str, Any]:
     """Delete only documents the caller can see; ids outside that set are reported as not found, so a
-    public user cannot even learn that an internal id exists."""
+    public user cannot even learn that an internal id exists. Each deletion goes into the audit log."""
     from index.ingest import delete_documents as _delete
 
-    visible = {d.doc_id for d in list_documents(settings, access)}
+    visible = {d.doc_id: d for d in list_documents(settings, access)}
     wanted = [i for i in doc_ids if i in visible]
     paths = _indexed_paths(settings, wanted)
-    result = _delete(wanted, settings) if wanted else {"deleted": {}, "not_found": [], "chunks": 0}
+    if wanted:
+        from index.search import get_index
+
+        with get_index(settings).write_lock:
+            result = _delete(wanted, settings)
+    else:
+        result = {"deleted": {}, "not_found": [], "chunks": 0}
     result["not_found"] = list(result.get("not_found", [])) + [i for i in doc_ids if i not in visible]
     # An uploaded file goes with its document; otherwise re-ingesting the uploads folder would revive it.
     # Files elsewhere (the user's own document folders) are never touched.
@@ -224,6 +236,19 @@ def delete_documents(settings: Settings, doc_ids: Sequence[str], access: Sequenc
                 f.unlink(missing_ok=True)
             removed.append(p.name)
     result["files_removed"] = removed
+    for doc_id, chunks in result["deleted"].items():
+        p = paths.get(doc_id)
+        audit(
+            settings,
+            user=user,
+            action="delete",
+            status="verwijderd",
+            doc_id=doc_id,
+            doc_hash=visible[doc_id].doc_hash or None,
+            access=visible[doc_id].access,
+            file=p.name if p is not None else None,
+            chunks=chunks,
+        )
     return result
 
 
@@ -247,16 +272,44 @@ def status(settings: Settings) -> dict[str, Any]:
 
 
 # --- uploads ----------------------------------------------------------------------------------------------
+#
+# An upload never replaces another document silently: the file is read in a private staging folder
+# (``uploads/.incoming``, hidden, so `briefing ingest uploads` never sees it), its document id is compared
+# with the index, and only then is it placed in ``uploads`` under a free file name. An id already in use gets
+# a suffix (``nota-4730561-2``) unless the uploader asks to replace it and may delete documents. The id is
+# written into the file's sidecar, so a later `briefing ingest` of the uploads folder gives the same id.
+# A refused upload leaves no file behind. Every upload, replacement, refusal and deletion is appended to the
+# audit log (``Settings.audit_path``).
+
+INCOMING = ".incoming"
+# File systems allow 255 bytes per name; keep room for a "-NN" suffix and the ".meta.toml" of the sidecar.
+MAX_NAME_BYTES = 180
+
+_upload_lock = threading.Lock()
+_audit_lock = threading.Lock()
+
+
+def _name_char(ch: str) -> str:
+    """One character of a file name: ASCII letters, digits and ``._-`` as they are; Latin letters with
+    accents folded to ASCII (as before); letters, digits and marks of other scripts kept; the rest "_"."""
+    if ch.isascii():
+        return ch if ch.isalnum() or ch in "._-" else "_"
+    folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii")
+    if folded:
+        return _SAFE_CHARS.sub("_", folded)
+    # Letters, digits and combining marks only: no separators, controls, bidi overrides or invisible format
+    # characters, which could disguise a name ("factuur\u202efdp.exe").
+    return ch if unicodedata.category(ch)[0] in "LNM" else "_"
 
 
 def safe_upload_name(name: str) -> str:
-    """A file name safe to create under ``uploads_path``: no directories, ASCII letters, digits, ``._-``.
+    """A file name safe to create under ``uploads_path``: no directories, no control or invisible
+    characters; letters and digits of any script (Cyrillic, Greek, Arabic, Chinese ...), ``._-``.
 
     Raises UploadError for types the readers do not handle or names with nothing left after cleaning.
     """
-    base = re.split(r"[\\/]", name)[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    base = base.replace("\x00", "")
+    base = re.split(r"[\\/]", name)[-1].replace("\x00", "")
+    base = unicodedata.normalize("NFC", base)
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         raise UploadError(
@@ -267,77 +320,370 @@ def safe_upload_name(name: str) -> str:
         raise UploadError(
             f"Bestandstype niet toegestaan: {suffix} (toegestaan: {', '.join(ALLOWED_SUFFIXES)})"
         )
-    stem = _SAFE_CHARS.sub("_", stem)
+    stem = "".join(_name_char(ch) for ch in stem)
     stem = re.sub(r"_+", "_", stem).strip("._-")
     if not stem:
         raise UploadError(f"Ongeldige bestandsnaam: {name!r}")
-    return stem[: MAX_NAME_CHARS - len(suffix)] + suffix
+    stem = stem[: MAX_NAME_CHARS - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip("._-") + suffix
 
 
-def save_upload(src: Path, original_name: str, settings: Settings) -> Path:
-    """Copy an uploaded temp file to ``uploads_path`` under a sanitised name.
-
-    A file with the same name is replaced: re-uploading a document is how a user supplies a new version,
-    and the incremental ingest then replaces (or skips, if unchanged) the indexed copy.
-    """
+def _check_upload(src: Path, original_name: str, settings: Settings) -> str:
+    """The safe name, or UploadError for a name, type or size that is refused before anything is written."""
     name = safe_upload_name(original_name)
     size = Path(src).stat().st_size
     if size > settings.upload_max_mb * 1024 * 1024:
         raise UploadError(f"Bestand te groot: {size / 1e6:.1f} MB (maximaal {settings.upload_max_mb} MB)")
+    if size > settings.max_file_bytes:  # the loader would refuse it too; say so before anything is written
+        raise UploadError(
+            f"Bestand te groot: {size / 1e6:.1f} MB (maximaal {settings.max_file_bytes / 1e6:.1f} MB, "
+            "max_file_bytes)"
+        )
+    return name
+
+
+def save_upload(src: Path, original_name: str, settings: Settings) -> Path:
+    """Copy an uploaded temp file to ``uploads_path`` under a sanitised name, replacing a file of that name.
+
+    A file-level primitive: ``upload_and_ingest`` (what the app calls) never lets an upload replace another
+    document or its file; it picks a free name and id instead (see above).
+    """
+    name = _check_upload(src, original_name, settings)
     folder = settings.uploads_path.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     target = (folder / name).resolve()
     if target.parent != folder:  # belt and braces: the name is already stripped of separators
         raise UploadError(f"Ongeldige bestandsnaam: {original_name!r}")
     tmp = target.with_name(f".{name}.part")
-    shutil.copyfile(src, tmp)
-    tmp.replace(target)
+    try:
+        shutil.copyfile(src, tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
-def write_upload_sidecar(path: Path, access_level: str, user: str | None) -> Path:
-    """Record the uploader's access choice beside the file (``NAME.meta.toml``, see corpus/sidecar.py), so
-    that a later ``briefing ingest`` of the uploads folder keeps it instead of the reader's own guess."""
+def _toml_string(value: str) -> str:
+    # TOML basic string: escape the quote, the backslash and every control character (DEL included, which
+    # json.dumps leaves raw); other characters, any script, stand as they are.
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def write_upload_sidecar(path: Path, access_level: str, user: str | None, doc_id: str | None = None) -> Path:
+    """Record the uploader's access choice (and the document id given on upload) beside the file
+    (``NAME.meta.toml``, see corpus/sidecar.py), so that a later ``briefing ingest`` of the uploads folder
+    keeps them instead of the reader's own guess."""
     if access_level not in ("openbaar", "intern"):
         raise UploadError(f"Ongeldig toegangsniveau: {access_level!r}")
-    lines = [f'access = "{access_level}"']
+    lines = [f"access = {_toml_string(access_level)}"]
+    if doc_id:
+        lines.append(f"id = {_toml_string(doc_id)}")
     if user:
-        lines.append(f"uploaded_by = {json.dumps(user, ensure_ascii=False)}")  # JSON strings are TOML strings
+        lines.append(f"uploaded_by = {_toml_string(user)}")
     sidecar = path.with_name(path.name + ".meta.toml")
     sidecar.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return sidecar
 
 
-def ingest_upload(
-    path: Path, settings: Settings, access_level: str, user: str | None = None
-) -> dict[str, Any]:
-    """Index one saved upload with the uploader's chosen access level.
+# --- audit log ------------------------------------------------------------------------------------------
 
-    Returns a per-file result: {"file", "status": "geïndexeerd"|"ongewijzigd"|"overgeslagen", "reason",
-    "doc_ids", "chunks"}.
+
+def audit(settings: Settings, *, user: str | None, action: str, **details: Any) -> dict[str, Any]:
+    """Append one record (who, when, what) to the audit log and return it.
+
+    Opened in append mode for every record, never rewritten: a record is one ``write`` of one line, so
+    records of concurrent writers do not interleave, and nothing in the product edits or shortens the file.
     """
+    from datetime import UTC, datetime
+
+    record = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user, "action": action}
+    record.update(details)
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    path = settings.audit_path
+    with _audit_lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return record
+
+
+def read_audit(settings: Settings) -> list[dict[str, Any]]:
+    """All audit records, oldest first (a torn last line from a crash is skipped)."""
+    path = settings.audit_path
+    if not path.exists():
+        return []
+    out: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").split("\n"):  # not splitlines: see assistant/feedback.py
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
+# --- upload and index -------------------------------------------------------------------------------------
+
+
+def _indexed(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every indexed document id -> {"path", "doc_hash", "access"}: the store's list (what users see) with
+    the manifest's paths."""
+    from contextlib import closing
+
+    from index.ingest import open_manifest
+    from index.search import get_index
+
+    store = get_index(settings).store
+    with closing(open_manifest(settings, store)) as manifest:
+        recorded = manifest.all()
+    out: dict[str, dict[str, Any]] = {
+        i: {"path": r.get("path"), "doc_hash": r.get("doc_hash"), "access": None} for i, r in recorded.items()
+    }
+    for d in store.list_documents():
+        rec = out.setdefault(d.doc_id, {"path": None, "doc_hash": d.doc_hash})
+        rec["access"] = d.access
+    return out
+
+
+def _free_id(doc_id: str, taken: set[str]) -> str:
+    n = 2
+    while f"{doc_id}-{n}" in taken:
+        n += 1
+    return f"{doc_id}-{n}"
+
+
+def _free_name(folder: Path, name: str) -> str:
+    """``name``, or ``stem-2.ext`` ... : a name no file (or sidecar) in ``folder`` has."""
+    stem, suffix = name.rsplit(".", 1)
+    candidate, n = name, 1
+    while (folder / candidate).exists() or (folder / f"{candidate}.meta.toml").exists():
+        n += 1
+        candidate = f"{stem}-{n}.{suffix}"
+    return candidate
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _refused(file: str, reason: str) -> dict[str, Any]:
+    return {"file": file, "status": "overgeslagen", "reason": reason, "doc_ids": [], "chunks": 0}
+
+
+def _read_one(path: Path, settings: Settings) -> Any:
+    """The one document in ``path``, or the reason it cannot be indexed."""
     from corpus.loader import load_paths
     from corpus.models import ReadError
+
+    items = list(load_paths([path], settings))
+    reasons = [i.reason for i in items if isinstance(i, ReadError)]
+    docs = [i for i in items if not isinstance(i, ReadError)]
+    if reasons or len(docs) != 1:
+        return "; ".join(reasons) or "geen tekst gevonden"
+    return docs[0]
+
+
+def _index_staged(
+    staged: Path,
+    settings: Settings,
+    access_level: str,
+    user: str | None,
+    replace: bool,
+) -> dict[str, Any]:
+    """Decide the id of the staged upload, place it in ``uploads_path`` and index it (see above)."""
+    from assistant import auth
     from index.ingest import ingest_documents
 
-    write_upload_sidecar(path, access_level, user)
-    items = list(load_paths([path]))
-    for item in items:
-        if not isinstance(item, ReadError) and item.access != access_level:
-            # The sidecar should have set it; never index an upload under another level than was chosen.
-            item.access = access_level  # type: ignore[assignment]
-    docs = [i for i in items if not isinstance(i, ReadError)]
-    summary = ingest_documents(items, settings, progress=False)
-    result: dict[str, Any] = {"file": path.name, "doc_ids": [d.id for d in docs], "chunks": summary.chunks}
-    if summary.skipped or not docs:
-        reasons = [s["reason"] for s in summary.skipped] or ["geen tekst gevonden"]
-        result.update(status="overgeslagen", reason="; ".join(reasons))
-    elif summary.chunks == 0:
-        result.update(status="overgeslagen", reason="geen tekst gevonden (gescande PDF zonder tekstlaag?)")
-    elif summary.unchanged == len(docs):
-        result.update(status="ongewijzigd", reason="al geïndexeerd, inhoud ongewijzigd")
-    else:
-        result.update(status="geïndexeerd", reason="")
+    name = staged.name
+    write_upload_sidecar(staged, access_level, user)
+    doc = _read_one(staged, settings)
+    if isinstance(doc, str):
+        return _refused(name, doc)
+    if doc.access != access_level:  # the sidecar sets it; never index under another level than was chosen
+        doc = doc.model_copy(update={"access": access_level})
+
+    indexed = _indexed(settings)
+    old = indexed.get(doc.id)
+    action, doc_id, note = "upload", doc.id, ""
+    if old is not None:
+        visible = old.get("access") in auth.access_for(settings, user)
+        if replace:
+            if not (auth.can_delete(settings, user) and visible):
+                return _refused(
+                    name,
+                    f"document {doc.id} bestaat al; vervangen mag alleen een gebruiker met verwijderrecht",
+                )
+            action = "replace"
+        elif old.get("doc_hash") == doc.content_hash:
+            return {
+                "file": name,
+                "status": "ongewijzigd",
+                "reason": "al geïndexeerd, inhoud ongewijzigd",
+                "doc_ids": [doc.id],
+                "chunks": 0,
+                "action": "upload",
+                "doc_hash": doc.content_hash,
+            }
+        else:
+            doc_id = _free_id(doc.id, set(indexed))
+            # Never say more about a document the uploader may not see than that the id is taken.
+            note = f"document-id {doc.id} bestond al; opgeslagen als {doc_id}"
+
+    folder = settings.uploads_path.resolve()
+    final = folder / _free_name(folder, name)
+    os.replace(staged, final)
+    try:
+        write_upload_sidecar(final, access_level, user, doc_id)
+        if doc_id == doc.id and final.name == name:
+            doc = doc.model_copy(update={"path": str(final)})
+        else:
+            # Read again where it now lives, with the sidecar's id: what `briefing ingest uploads` will read.
+            doc = _read_one(final, settings)
+            if isinstance(doc, str) or doc.id != doc_id:
+                raise _Refusal(
+                    doc if isinstance(doc, str) else f"document-id {doc.id} in plaats van {doc_id}"
+                )
+        summary = ingest_documents([doc], settings, progress=False)
+        if summary.skipped or summary.documents != 1:
+            raise _Refusal("; ".join(s["reason"] for s in summary.skipped) or "geen tekst gevonden")
+        if summary.chunks == 0:
+            if action == "upload":
+                from index.ingest import delete_documents as _delete
+
+                _delete([doc.id], settings)
+            raise _Refusal("geen tekst gevonden (gescande PDF zonder tekstlaag?)")
+    except _Refusal as e:
+        _remove_with_sidecar(final)
+        return _refused(name, str(e))
+    except BaseException:
+        _remove_with_sidecar(final)
+        raise
+
+    removed: list[str] = []
+    old_path = Path(old["path"]).resolve() if old is not None and old.get("path") else None
+    if action == "replace" and old_path is not None and old_path.parent == folder and old_path != final:
+        # The replaced upload's own file would otherwise come back as a second copy of this id on the next
+        # `briefing ingest` of the uploads folder. Files outside uploads are the user's; never touched.
+        _remove_with_sidecar(old_path)
+        removed.append(old_path.name)
+    return {
+        "file": name,
+        "saved_as": final.name,
+        "status": "geïndexeerd",
+        "reason": note,
+        "doc_ids": [doc.id],
+        "chunks": summary.chunks,
+        "action": action,
+        "replaced": doc.id if action == "replace" else None,
+        "replaced_hash": old.get("doc_hash") if action == "replace" and old else None,
+        "doc_hash": doc.content_hash,
+        "files_removed": removed,
+    }
+
+
+def _remove_with_sidecar(path: Path) -> None:
+    for f in (path, path.with_name(path.name + ".meta.toml")):
+        f.unlink(missing_ok=True)
+
+
+class _Refusal(Exception):
+    """An upload refused after it was placed: its files are removed again."""
+
+
+def _upload_one(
+    src: Path,
+    original: str,
+    settings: Settings,
+    access_level: str,
+    user: str | None,
+    replace: bool,
+    *,
+    move: bool = False,
+) -> dict[str, Any]:
+    """``move``: ``src`` is already in ``uploads_path`` (``save_upload``); take it out rather than copy it."""
+    try:
+        name = _check_upload(src, original, settings)
+    except UploadError as e:
+        if move:
+            _remove_with_sidecar(src)
+        return _refused(Path(original).name, str(e))
+    incoming = settings.uploads_path / INCOMING
+    with _upload_lock:
+        # Anything still in the staging folder is from an upload killed midway (uploads run one at a time).
+        shutil.rmtree(incoming, ignore_errors=True)
+        staging = incoming / uuid.uuid4().hex
+        staging.mkdir(parents=True)
+        try:
+            staged = staging / name
+            if move:
+                os.replace(src, staged)
+                _remove_with_sidecar(src)
+            else:
+                shutil.copyfile(src, staged)
+            sha = _sha256(staged)
+            result = _index_staged(staged, settings, access_level, user, replace)
+            result["sha256"] = sha
+            return result
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                incoming.rmdir()  # only if empty: the uploads folder holds uploads and nothing else
+
+
+def _audit_upload(
+    settings: Settings, user: str | None, access_level: str, replace: bool, result: dict[str, Any]
+) -> None:
+    action = result.get("action") or ("replace" if replace else "upload")
+    audit(
+        settings,
+        user=user,
+        action=action,
+        status=result["status"],
+        file=result["file"],
+        saved_as=result.get("saved_as"),
+        doc_id=(result.get("doc_ids") or [None])[0],
+        sha256=result.get("sha256"),
+        doc_hash=result.get("doc_hash"),
+        access=access_level,
+        replaced_hash=result.get("replaced_hash"),
+        reason=result.get("reason") or None,
+    )
+
+
+def ingest_upload(
+    path: Path, settings: Settings, access_level: str, user: str | None = None, *, replace: bool = False
+) -> dict[str, Any]:
+    """Index one saved upload (``save_upload``) with the uploader's chosen access level, under the rules
+    of ``upload_and_ingest``: the file is taken out of ``uploads_path`` and placed back under a free name,
+    or not at all if it is refused.
+
+    Returns a per-file result: {"file", "status": "geïndexeerd"|"ongewijzigd"|"overgeslagen", "reason",
+    "doc_ids", "chunks", ...}.
+    """
+    saved = Path(path)
+    try:
+        result = _upload_one(saved, saved.name, settings, access_level, user, replace, move=True)
+    except Exception as e:  # noqa: BLE001 - reported per file, like upload_and_ingest
+        result = _refused(saved.name, f"{type(e).__name__}: {e}")
+    _audit_upload(settings, user, access_level, replace, result)
     return result
 
 
@@ -347,28 +693,28 @@ def upload_and_ingest(
     access_level: str,
     user: str | None = None,
     on_file: Any = None,
+    *,
+    replace: bool = False,
 ) -> list[dict[str, Any]]:
-    """Save and index uploaded files one by one; ``on_file(i, n, name)`` reports progress per file."""
+    """Save and index uploaded files one by one; ``on_file(i, n, name)`` reports progress per file.
+
+    ``replace`` asks to replace an indexed document with the same id; it is honoured only for a user who
+    may delete documents (``auth.can_delete``), and recorded in the audit log either way.
+    """
+    from index.search import get_index
+
     results: list[dict[str, Any]] = []
+    write_lock = get_index(settings).write_lock
     for i, (src, original) in enumerate(files):
         if on_file is not None:
             on_file(i, len(files), original)
         try:
-            saved = save_upload(src, original, settings)
-        except UploadError as e:
-            results.append(
-                {"file": Path(original).name, "status": "overgeslagen", "reason": str(e), "doc_ids": []}
-            )
-            continue
-        try:
-            results.append(ingest_upload(saved, settings, access_level, user))
+            # One write run at a time: an ingest the CLI sent to the app must not interleave with this one
+            # (its reconcile would take a half-written upload for debris of a killed run).
+            with write_lock:
+                result = _upload_one(Path(src), original, settings, access_level, user, replace)
         except Exception as e:  # a broken file must not stop the other uploads
-            results.append(
-                {
-                    "file": saved.name,
-                    "status": "overgeslagen",
-                    "reason": f"{type(e).__name__}: {e}",
-                    "doc_ids": [],
-                }
-            )
+            result = _refused(Path(original).name, f"{type(e).__name__}: {e}")
+        _audit_upload(settings, user, access_level, replace, result)
+        results.append(result)
     return results

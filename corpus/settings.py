@@ -51,6 +51,11 @@ def _config_file() -> Path | None:
     return candidate if candidate.exists() else None
 
 
+def config_file_in_use() -> Path | None:
+    """The TOML file settings are read from, if any."""
+    return _config_file()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRIEFING_", extra="ignore", env_nested_delimiter="__")
 
@@ -100,6 +105,8 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = 120.0
+    # A question longer than this is refused (CLI, app): it would be echoed into every later sources panel.
+    max_question_chars: int = 2000
 
     # App.
     host: str = "127.0.0.1"
@@ -108,6 +115,27 @@ class Settings(BaseSettings):
     # Example questions the app offers (JSON list in BRIEFING_EXAMPLES, or `examples = [...]` in the TOML).
     examples: list[str] = Field(default_factory=list)
     upload_max_mb: int = 50
+
+    # Files read on ingest and upload (docs/security-files.md). The limits are checked before the work they
+    # guard, so one big or pathological file is refused in a moment instead of blocking the files after it.
+    # Symbolic links that lead out of the folder being ingested are refused unless this is true; the
+    # assistant's own configuration and data are never read, whatever this says.
+    follow_links: bool = False
+    # Bytes of one file on disk, checked before it is read: a Kamerstuk PDF is well under 5 MB, a report
+    # full of photos rarely over 30 MB. Uploads also obey ``upload_max_mb``.
+    max_file_bytes: int = Field(default=50_000_000, ge=1)
+    # A DOCX's XML (text, styles, numbering; images are never unpacked), counted from the zip directory
+    # before anything is unpacked: about 1,000 pages of Word text (10-20 KB of XML a page). Parsed XML takes
+    # some 30x its size in memory (issue 11: 100 MB of XML took 3.4 GB), so this also caps memory per file.
+    max_expanded_bytes: int = Field(default=20_000_000, ge=1)
+    # Pages of one PDF, counted before any text is extracted (a begroting or jaarverslag has 300-600).
+    max_pdf_pages: int = Field(default=2000, ge=1)
+    # Characters of text one file may yield (about 1,000 pages); a larger text is refused before chunking.
+    max_text_chars: int = Field(default=3_000_000, ge=1)
+    # Chunks of one document, checked before anything is embedded: prose has 1,000-1,250 characters a chunk,
+    # a debate's short turns ~800, so max_text_chars stays the limit that speaks first (about 30 minutes of
+    # embedding on 2 cores).
+    max_chunks_per_document: int = Field(default=4000, ge=1)
 
     @classmethod
     def settings_customise_sources(
@@ -140,6 +168,18 @@ class Settings(BaseSettings):
     @property
     def uploads_path(self) -> Path:
         return self.home / "uploads"
+
+    @property
+    def audit_path(self) -> Path:
+        """Append-only record of uploads, replacements and deletions (JSON lines)."""
+        return self.home / "audit.jsonl"
+
+    def protected_paths(self) -> list[Path]:
+        """The assistant's own configuration and state, never read as documents (``uploads_path`` aside,
+        which is read on purpose). Resolved, so a link to any of them is recognised by its target."""
+        paths = [self.home, self.home / "briefing.toml", self.models]
+        paths += [p for p in (config_file_in_use(), self.embedding_cache, self.qdrant_path) if p is not None]
+        return [Path(os.path.realpath(os.path.expanduser(p))) for p in paths]
 
 
 @lru_cache(maxsize=1)

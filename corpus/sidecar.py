@@ -17,6 +17,7 @@ from corpus.models import Document
 
 SIDECAR_SUFFIX = ".meta.toml"
 FOLDER_MANIFEST = "_folder.meta.toml"
+MAX_SIDECAR_BYTES = 1_000_000  # a folder manifest lists many files; a sidecar is a few lines
 DOCUMENT_FIELDS = {
     "id",
     "title",
@@ -51,7 +52,13 @@ def sidecar_for(path: Path) -> Path | None:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
+    # A sidecar is a few lines written beside a document. Through a link it could be any TOML file, e.g. the
+    # assistant's own briefing.toml, whose values would then become document metadata.
+    if path.is_symlink():
+        raise SidecarError(f"sidecar {path.name} is a symbolic link; not read")
     try:
+        if path.stat().st_size > MAX_SIDECAR_BYTES:
+            raise SidecarError(f"sidecar {path.name} is over {MAX_SIDECAR_BYTES // 1_000_000} MB; not read")
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SidecarError(f"invalid sidecar {path.name}: {e}") from e

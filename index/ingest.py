@@ -12,6 +12,7 @@ deterministic, so a killed run plus a rerun ends with exactly the points of a cl
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import time
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from corpus.models import Document, ReadError
+from corpus.readers.common import LimitExceeded, ReadLimits, check_text_chars, over_limit
 from corpus.settings import Settings
 from index.chunking import CHUNK, SENTENCE, document_units, node_payload
 from index.store.base import ChunkRecord, VectorStore
@@ -164,7 +166,9 @@ def reconcile(store: VectorStore, manifest: Manifest) -> list[str]:
 
 
 def _abs(path: str) -> str:
-    return str(Path(path).resolve())
+    # Absolute, links kept: a document is recorded under the path it was ingested from, so that removing a
+    # link (not its target) and pruning removes the document.
+    return os.path.abspath(path)
 
 
 def _is_under(path: Path, roots: list[Path]) -> bool:
@@ -218,7 +222,12 @@ def ingest_documents(
                 )
                 continue
             seen[doc.id] = doc.path
-            nodes = document_units(doc, settings.chunk_tokens, settings.chunk_overlap)
+            nodes_or_reason = _units_within_limits(doc, settings)
+            if isinstance(nodes_or_reason, str):
+                # Refused before any embedding; an earlier indexed version of the document stays as it was.
+                summary.skipped.append({"path": doc.path, "reason": nodes_or_reason})
+                continue
+            nodes = nodes_or_reason
             summary.documents += 1
             n_chunks = sum(1 for n in nodes if n.metadata["unit"] == CHUNK)
             n_sentences = sum(1 for n in nodes if n.metadata["unit"] == SENTENCE)
@@ -238,6 +247,8 @@ def ingest_documents(
                 continue
             todo.append((doc, nodes))
 
+        # Smallest first: a large document (within the limits) must not keep the small ones after it waiting.
+        todo.sort(key=lambda t: len(t[1]))
         bar = _progress(sum(len(n) for _, n in todo), progress and bool(todo))  # chunks and sentences
         try:
             for doc, nodes in todo:
@@ -274,13 +285,7 @@ def ingest_documents(
                 optimize()
 
         if prune_roots is not None:
-            roots = [r.resolve() for r in prune_roots if r.is_dir()]
-            for doc_id, rec in manifest.all().items():
-                p = Path(rec["path"]).resolve()
-                if doc_id not in seen and _is_under(p, roots) and not p.exists():
-                    store.delete_document(doc_id)
-                    manifest.remove(doc_id)
-                    summary.deleted.append(doc_id)
+            summary.deleted = _prune(store, manifest, settings, prune_roots, seen, summary.skipped)
             if summary.deleted:
                 store.flush()
 
@@ -291,6 +296,61 @@ def ingest_documents(
 
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _units_within_limits(doc: Document, settings: Settings) -> list | str:
+    """The document's points, or the reason it is refused: too much text or too many chunks (checked before
+    anything is embedded), or a failure while splitting it (a regular expression's time limit on a
+    pathological text must cost this document, not the run)."""
+    try:
+        check_text_chars(sum(len(s.text) for s in doc.sections), ReadLimits.from_settings(settings))
+        nodes = document_units(doc, settings.chunk_tokens, settings.chunk_overlap)
+    except LimitExceeded as e:
+        return e.reason
+    except Exception as e:  # noqa: BLE001 - one document must never stop the run
+        return f"cannot split into chunks: {type(e).__name__}: {e}"
+    n_chunks = sum(1 for n in nodes if n.metadata["unit"] == CHUNK)
+    if n_chunks > settings.max_chunks_per_document:
+        limit = f"{settings.max_chunks_per_document:,}"
+        return over_limit("document has", f"{n_chunks:,} chunks", limit, "max_chunks_per_document").reason
+    return nodes
+
+
+def _prune(
+    store: VectorStore,
+    manifest: Manifest,
+    settings: Settings,
+    prune_roots: list[Path],
+    seen: dict[str, str],
+    skipped: list[dict[str, str]],
+) -> list[str]:
+    """Delete documents recorded under ``prune_roots`` that this run did not read: their file is gone (a
+    removed link counts, not its target), or it is now refused by rule (a link out of the folder, the
+    assistant's own data). Matched by the path as ingested; a manifest written before links were kept
+    recorded targets, so real paths are compared too."""
+    from corpus.loader import FileRules, refused_by_rule
+
+    rules = FileRules(settings)
+
+    roots = [Path(os.path.abspath(r)) for r in prune_roots if r.is_dir()]
+    real_roots = [r.resolve() for r in roots]
+    refused: set[str] = set()
+    for s in skipped:
+        if refused_by_rule(s["reason"]):
+            refused |= {os.path.abspath(s["path"]), os.path.realpath(s["path"])}
+    deleted: list[str] = []
+    for doc_id, rec in manifest.all().items():
+        if doc_id in seen:
+            continue
+        p = Path(rec["path"])
+        under = _is_under(p, roots) or _is_under(Path(os.path.realpath(p)), real_roots)
+        # The assistant's own files are never documents, whichever folder they were once read from.
+        own = rules.protected_reason(p) is not None
+        if (under and not p.exists()) or str(p) in refused or own:
+            store.delete_document(doc_id)
+            manifest.remove(doc_id)
+            deleted.append(doc_id)
+    return deleted
 
 
 def _derived_chunks(nodes: list) -> dict[int, list[int]]:
@@ -378,7 +438,7 @@ def ingest_paths(
     ]
     present = [Path(p) for p in paths if Path(p).exists()]
     if present:
-        items.extend(load_paths(present))
+        items.extend(load_paths(present, settings))
     return ingest_documents(items, settings, progress=progress, prune_roots=present if prune else None)
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from corpus.models import Section
+
+if TYPE_CHECKING:
+    from corpus.settings import Settings
 
 
 class UnreadableError(Exception):
@@ -14,6 +19,51 @@ class UnreadableError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class LimitExceeded(UnreadableError):
+    """A file over one of the size or complexity limits of the settings (see ``ReadLimits``)."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file may cost to read; ``None`` means no limit. Built from the settings by the loader, whose
+    field names the messages quote, so an administrator knows which setting to raise."""
+
+    max_file_bytes: int | None = None
+    max_expanded_bytes: int | None = None
+    max_pdf_pages: int | None = None
+    max_text_chars: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadLimits:
+        return cls(
+            max_file_bytes=settings.max_file_bytes,
+            max_expanded_bytes=settings.max_expanded_bytes,
+            max_pdf_pages=settings.max_pdf_pages,
+            max_text_chars=settings.max_text_chars,
+        )
+
+
+NO_LIMITS = ReadLimits()
+
+
+def human_bytes(n: int) -> str:
+    """52_400_000 -> '52.4 MB'; decimal units, as file managers show them."""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
+
+
+def over_limit(what: str, found: str, limit: str, setting: str) -> LimitExceeded:
+    """The one message shape of every limit: 'file is 52 MB; the limit is 20 MB (max_file_bytes)'."""
+    return LimitExceeded(f"{what} {found}; the limit is {limit} ({setting})")
+
+
+def check_text_chars(n: int, limits: ReadLimits, *, what: str = "text is") -> None:
+    if limits.max_text_chars is not None and n > limits.max_text_chars:
+        raise over_limit(what, f"{n:,} characters", f"{limits.max_text_chars:,}", "max_text_chars")
 
 
 MONTHS_NL = {

@@ -13,7 +13,17 @@ from docx.text.paragraph import Paragraph
 from corpus.encoding import fix_text
 from corpus.models import DOCUMENT, NOTA, Document, Section
 from corpus.readers import nota as nota_layout
-from corpus.readers.common import UnreadableError, detect_language, humanise_stem, require_text
+from corpus.readers.common import (
+    NO_LIMITS,
+    ReadLimits,
+    UnreadableError,
+    check_text_chars,
+    detect_language,
+    human_bytes,
+    humanise_stem,
+    over_limit,
+    require_text,
+)
 
 MAX_SECTION_CHARS = 4000
 
@@ -43,9 +53,72 @@ def _table_rows(table: Table) -> list[str]:
     return rows
 
 
-def read_docx(path: Path, data: bytes) -> Document:
+# Parts python-docx parses; everything else (images, fonts, embedded objects) is only carried as bytes.
+_XML_PARTS = (".xml", ".rels")
+_READ_STEP = 1 << 20
+# A Word document has tens of parts, one per image beyond that; a zip of countless empty entries is a
+# denial of service of its own (each entry is parsed and copied).
+MAX_PARTS = 20_000
+
+
+def _text_parts_only(data: bytes, max_expanded: int | None) -> bytes:
+    """The DOCX with its XML parts unpacked within ``max_expanded`` bytes and every other part emptied.
+
+    A zip bomb is a small file whose XML unpacks to gigabytes: the zip directory's sizes are checked
+    before anything is unpacked, and each part is then read in bounded steps (zipfile also refuses to
+    return more than the directory declared). Images are never unpacked: the text does not need them.
+    """
     try:
-        d = docx.Document(io.BytesIO(data))
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise UnreadableError(f"not a valid DOCX file ({type(e).__name__}: {e})") from e
+    with zf:
+        members = zf.infolist()
+        if len(members) > MAX_PARTS:
+            raise UnreadableError(f"DOCX has {len(members):,} parts; at most {MAX_PARTS:,} are read")
+        xml = {id(m) for m in members if m.filename.lower().endswith(_XML_PARTS)}
+        declared = sum(m.file_size for m in members if id(m) in xml)
+        if max_expanded is not None and declared > max_expanded:
+            raise over_limit(
+                "DOCX expands to",
+                f"{human_bytes(declared)} of XML",
+                human_bytes(max_expanded),
+                "max_expanded_bytes",
+            )
+        budget = max_expanded if max_expanded is not None else declared
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as slim:
+            for m in members:
+                if m.is_dir():
+                    continue
+                if id(m) not in xml:
+                    slim.writestr(m.filename, b"")
+                    continue
+                parts: list[bytes] = []
+                with zf.open(m) as f:
+                    while chunk := f.read(min(_READ_STEP, budget + 1)):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise over_limit(
+                                "DOCX expands to",
+                                "more XML than its directory declares",
+                                human_bytes(max_expanded or declared),
+                                "max_expanded_bytes",
+                            )
+                        parts.append(chunk)
+                slim.writestr(m.filename, b"".join(parts))
+    return out.getvalue()
+
+
+def read_docx(path: Path, data: bytes, limits: ReadLimits = NO_LIMITS) -> Document:
+    try:
+        slim = _text_parts_only(data, limits.max_expanded_bytes)
+    except UnreadableError:
+        raise
+    except Exception as e:  # noqa: BLE001 - zipfile and zlib raise many kinds on damaged or encrypted parts
+        raise UnreadableError(f"not a valid DOCX file ({type(e).__name__}: {e})") from e
+    try:
+        d = docx.Document(io.BytesIO(slim))
     except (zipfile.BadZipFile, KeyError, ValueError) as e:
         raise UnreadableError(f"not a valid DOCX file ({type(e).__name__}: {e})") from e
     except Exception as e:  # noqa: BLE001 - python-docx raises its own and lxml's errors on damaged files
@@ -62,17 +135,22 @@ def read_docx(path: Path, data: bytes) -> Document:
             sections.append(Section(text="\n\n".join(buf), heading=heading))
             buf.clear()
 
+    chars = 0
     for block in d.iter_inner_content():
         if isinstance(block, Table):
             rows = _table_rows(block)
             if rows:
                 buf.append("\n".join(rows))
                 all_lines.extend(rows)
+                chars += sum(len(r) for r in rows)
+                check_text_chars(chars, limits, what="text is more than")
             continue
         text = fix_text(block.text).strip()
         if not text:
             continue
         all_lines.append(text)
+        chars += len(text)
+        check_text_chars(chars, limits, what="text is more than")
         style = _style(block)
         if _is_heading(style):
             if style in ("title", "titel") and styled_title is None:

@@ -13,7 +13,16 @@ from pypdf.errors import DependencyError, EmptyFileError, FileNotDecryptedError,
 from corpus.encoding import fix_text
 from corpus.models import DOCUMENT, NOTA, Document, Section
 from corpus.readers import nota as nota_layout
-from corpus.readers.common import UnreadableError, detect_language, humanise_stem, require_text
+from corpus.readers.common import (
+    NO_LIMITS,
+    ReadLimits,
+    UnreadableError,
+    check_text_chars,
+    detect_language,
+    humanise_stem,
+    over_limit,
+    require_text,
+)
 from corpus.readers.text import reflow
 
 _EDGE_LINES = 3  # lines at the top and bottom of a page where running headers/footers live
@@ -65,10 +74,27 @@ def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def read_pdf(path: Path, data: bytes) -> Document:
+def read_pdf(path: Path, data: bytes, limits: ReadLimits = NO_LIMITS) -> Document:
     reader = _open(data)
     try:
-        raw_pages = [fix_text(page.extract_text() or "") for page in reader.pages]
+        # Counted from the page tree before any page is parsed: extraction is the slow part.
+        n_pages = len(reader.pages)
+    except FileNotDecryptedError as e:
+        raise UnreadableError("encrypted PDF (a password is required)") from e
+    except Exception as e:  # noqa: BLE001 - a damaged page tree
+        raise UnreadableError(f"corrupt PDF: page tree unreadable ({type(e).__name__}: {e})") from e
+    if limits.max_pdf_pages is not None and n_pages > limits.max_pdf_pages:
+        raise over_limit("PDF has", f"{n_pages:,} pages", f"{limits.max_pdf_pages:,}", "max_pdf_pages")
+    raw_pages: list[str] = []
+    chars = 0
+    try:
+        for page in reader.pages:
+            raw_pages.append(fix_text(page.extract_text() or ""))
+            chars += len(raw_pages[-1])
+            # Stop at the page that crosses the limit rather than extract the rest for nothing.
+            check_text_chars(chars, limits, what=f"text of the first {len(raw_pages)} of {n_pages} pages is")
+    except UnreadableError:
+        raise
     except FileNotDecryptedError as e:
         raise UnreadableError("encrypted PDF (a password is required)") from e
     except Exception as e:  # noqa: BLE001 - pypdf raises many kinds of errors on damaged streams
