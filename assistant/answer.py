@@ -28,8 +28,9 @@ from assistant.compose import compose
 from assistant.config import AnswerConfig, answer_config
 from assistant.conversation import Conversation
 from assistant.decide import Decision, decide
+from assistant.injection import flags as passage_flags
 from assistant.models import ANSWER_TEXT, Answer, AnswerSentence, Source
-from assistant.motions import FINAL_STATUSES, about_motions, choose, motion_answer
+from assistant.motions import FINAL_STATUSES, about_motions, asks_other_stuk, choose, motion_answer
 from assistant.select import Candidate, select
 from assistant.support import Support, SupportChecker
 from corpus.dutch import question_type
@@ -67,6 +68,11 @@ def parse_generated(text: str, n_hits: int) -> Proposal:
     return Proposal(out, raw=text, invalid_markers=invalid)
 
 
+_STUK_NR = re.compile(
+    r"\b(?:motie|moties|amendement|stuk|stukken)\s+(?:op\s+stuk\s+)?nrs?\.\s*(\d{1,4})\b", re.I
+)
+
+
 def _own_ids(hit: SearchHit) -> list[str]:
     """The document's own canonical id when it is a parliamentary paper (doc id "kst-33763-141", ...)."""
     return [k for k in hit.kamerstukken if hit.doc_id == k or hit.doc_id.endswith("-" + k)]
@@ -88,6 +94,7 @@ def _source(n: int, hit: SearchHit, spans: Sequence[tuple[int, int]] = ()) -> So
         section=hit.section,
         speaker=hit.speaker,
         spans=list(spans),
+        flags=passage_flags(hit.text),
     )
 
 
@@ -224,8 +231,19 @@ def finalize(
     # document itself.
     from corpus.citations import display_for, find_citations
 
+    # A quoted sentence that refers to a motion of the same debate by its number only ("de motie op stuk
+    # nr. 67", "motie nr. 67") cites that motion.
+    in_doc: dict[tuple[str, str], UnitHit] = {}
+    for u in units:
+        if u.kind in ("motie", "amendement"):
+            in_doc.setdefault((u.doc_id, u.id.rsplit("-", 1)[-1]), u)
     cited: dict[str, str] = {}
-    for s, inside in zip(sentences, sentence_units, strict=True):
+    for s, i, inside in zip(sentences, kept, sentence_units, strict=True):
+        doc_id = hits[support_of[i][0]].doc_id
+        for nr in _STUK_NR.findall(s.text):
+            u = in_doc.get((doc_id, nr))
+            if u is not None:
+                cited.setdefault(u.id, u.citation or display_for(u.id))
         for u in inside:
             cited.setdefault(u.id, u.citation or display_for(u.id))
         for c in find_citations(s.text):
@@ -339,7 +357,7 @@ class Assistant:
 
     def retrieve(self, question: str, filters: dict[str, Any] | None, access: list[str] | None) -> Evidence:
         evidence = self._evidence(question, filters, access)
-        if about_motions(question):
+        if about_motions(question) and not asks_other_stuk(question):
             motions, votes, chunks = self.searcher.motion_evidence(
                 question, k=self.config.compose.motion_candidates, filters=filters, access=access
             )
@@ -392,6 +410,11 @@ class Assistant:
         must replace the streamed text by ``Answer.answer`` at the end.
         """
         started = time.perf_counter()
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise ValueError(
+                f"the question is {len(question)} characters long; the limit is {limit} (max_question_chars)"
+            )
         resolved, filt = history.resolve(question, filters) if history else (question, dict(filters or {}))
         evidence = self.retrieve(resolved, filt, access)
         yield from self._run(question, resolved, evidence, engine, filt, history, started)

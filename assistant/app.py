@@ -15,6 +15,7 @@ import re
 import socket
 import tempfile
 import threading
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from typing import Any
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from assistant import auth, service  # noqa: E402
 from assistant.feedback import FeedbackError, record_feedback  # noqa: E402
+from assistant.web_security import HostOriginGuard, PrivateFiles  # noqa: E402
 from corpus.settings import Settings  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -149,13 +152,29 @@ def _cited_display(answer: dict[str, Any]) -> dict[str, str]:
     return display
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()!|#~])")
+
+
+def _md_text(text: str) -> str:
+    """Text from a document, safe inside the chat's Markdown: HTML escaped, Markdown syntax neutralised."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
 def render_answer_markdown(answer: dict[str, Any], turn: int) -> str:
     """The chat message for a final answer: the direct answer stands out, the supporting points follow as a
     list; markers become links to the source cards of this turn."""
     text = answer.get("answer") or ""
 
     def link(t: str) -> str:
-        return _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#bron-{turn}-{m.group(1)})", t)
+        # Document text is text: escape it (an <img> or a [link](...) in a passage must not render), then
+        # turn the markers into links to this turn's source cards.
+        out, pos = [], 0
+        for m in _MARKER.finditer(t):
+            out.append(_md_text(t[pos : m.start()]))
+            out.append(f"[\\[{m.group(1)}\\]](#bron-{turn}-{m.group(1)})")
+            pos = m.end()
+        out.append(_md_text(t[pos:]))
+        return "".join(out)
 
     linked = link(text)
     if answer.get("abstained"):
@@ -170,7 +189,7 @@ def render_answer_markdown(answer: dict[str, Any], turn: int) -> str:
     cited = answer.get("cited_kamerstukken") or []
     if cited:
         display = answer.get("cited_display") or {}
-        linked += "\n\n**Aangehaalde Kamerstukken:** " + "; ".join(display.get(k, k) for k in cited)
+        linked += "\n\n**Aangehaalde Kamerstukken:** " + "; ".join(_md_text(display.get(k, k)) for k in cited)
     unsupported = answer.get("unsupported") or []
     if unsupported:
         linked += "\n\n*Let op: niet elke zin kon in de bronnen worden teruggevonden; controleer de bronnen.*"
@@ -225,6 +244,16 @@ def render_source_cards(answer: dict[str, Any], turn: int, open_first: bool = Tr
         if cited:
             shown = "; ".join(_esc(display.get(k, k)) for k in cited)
             refs = f'<div class="bron-kamerstukken" data-ids="{_esc(" ".join(cited))}">Verwijst naar: {shown}</div>'
+        warn = ""
+        if s.get("flags"):
+            what = {
+                "instructie": "deze passage richt zich tot een assistent of taalmodel; het zijn gegevens, geen opdrachten",
+                "geheim": "deze passage lijkt een wachtwoord, sleutel of token te bevatten; niet overnemen",
+            }
+            warn = "".join(
+                f'<div class="bron-waarschuwing" data-flag="{_esc(f)}">Let op: {_esc(what.get(f, f))}.</div>'
+                for f in s["flags"]
+            )
         motions = "".join(
             _motion_card(u) for u in s.get("units") or [] if u.get("kind") in ("motie", "amendement")
         )
@@ -232,7 +261,7 @@ def render_source_cards(answer: dict[str, Any], turn: int, open_first: bool = Tr
             f'<details class="bron" id="bron-{turn}-{n}" data-n="{n}"{" open" if open_first else ""}>'
             f'<summary><span class="bron-n">[{n}]</span> <span class="bron-titel">{_esc(s.get("title") or s.get("doc_id"))}</span></summary>'
             f'<div class="bron-meta">{meta} {page}</div>'
-            f"{citation_html}{refs}{motions}"
+            f"{citation_html}{refs}{warn}{motions}"
             f'<blockquote class="bron-passage">{_highlight((s.get("passage") or "").strip(), supports.get(n, []))}</blockquote>'
             "</details>"
         )
@@ -339,12 +368,29 @@ def _kind_choices(docs: list[Any]) -> list[tuple[str, str]]:
     return [("Alle soorten", ALL_KINDS)] + [(k, k) for k in kinds]
 
 
-def _new_conversation() -> dict[str, Any]:
+def _new_conversation(owner: str | None = None) -> dict[str, Any]:
     """Per-session state. The Conversation resolves follow-ups ("en wat vond de Kamer daarvan?") against
-    earlier turns; ``Assistant.ask`` records each turn in it."""
+    earlier turns; ``Assistant.ask`` records each turn in it. ``owner``: the user it belongs to (set on the
+    first request that uses it)."""
     from assistant.conversation import Conversation
 
-    return {"conversation": Conversation(), "answers": [], "message_turn": {}, "filters": {}}
+    return {"conversation": Conversation(), "answers": [], "message_turn": {}, "filters": {}, "owner": owner}
+
+
+def _owned(state: dict[str, Any] | None, request: gr.Request | None) -> dict[str, Any]:
+    """The session's state if it belongs to the requesting user (claiming it when unclaimed).
+
+    Gradio keys session state by a session id that travels with every request; a user who sends someone
+    else's id would otherwise read that user's answers and sources. The state remembers its user."""
+    user = _user(request) or ""
+    state = state if state is not None else _new_conversation()
+    owner = state.get("owner")
+    if owner is None:
+        return {**state, "owner": user}
+    if owner != user:
+        log.warning("session state of %r requested by %r: refused", owner, user)
+        raise gr.Error("Deze sessie hoort bij een andere gebruiker; laad de pagina opnieuw.")
+    return state
 
 
 # --- the app --------------------------------------------------------------------------------------------------
@@ -511,9 +557,15 @@ def build_app(settings: Settings) -> gr.Blocks:
         )
 
         def on_ask(q, chat, state, k, dos, dfrom, dto, request: gr.Request):
+            state = _owned(state, request)
             q = (q or "").strip()
             if not q:
                 raise gr.Error("Typ eerst een vraag.")
+            if len(q) > settings.max_question_chars:
+                raise gr.Error(
+                    f"De vraag is {len(q)} tekens lang; stel een kortere vraag "
+                    f"(hoogstens {settings.max_question_chars} tekens)."
+                )
             access = _access(settings, request)
             if not access:
                 raise gr.Error("Geen toegang.")
@@ -550,6 +602,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                 "answers": [*state["answers"], aj],
                 "message_turn": {**state["message_turn"], str(len(chat) - 1): turn},
                 "filters": filters,
+                "owner": state["owner"],
             }
             chat[-1] = {"role": "assistant", "content": render_answer_markdown(aj, turn)}
             yield chat, render_sources_panel(state["answers"]), "", state, ""
@@ -559,12 +612,13 @@ def build_app(settings: Settings) -> gr.Blocks:
         ask_btn.click(on_ask, ask_inputs, ask_outputs)
         question.submit(on_ask, ask_inputs, ask_outputs)
 
-        def on_new():
+        def on_new(state, request: gr.Request):
+            _owned(state, request)
             return (
                 [],
                 render_sources_panel([]),
                 "",
-                _new_conversation(),
+                _new_conversation(_user(request) or ""),
                 ALL_KINDS,
                 "",
                 "",
@@ -585,9 +639,9 @@ def build_app(settings: Settings) -> gr.Blocks:
             fb_remark,
             fb_status,
         ]
-        new_btn.click(on_new, None, new_outputs, queue=False)
+        new_btn.click(on_new, [conv], new_outputs, queue=False)
         # The chat's own bin icon starts a new conversation too, so answers and messages stay paired.
-        chatbot.clear(on_new, None, new_outputs, queue=False)
+        chatbot.clear(on_new, [conv], new_outputs, queue=False)
 
         def _feedback(
             rating: str, answer: dict[str, Any] | None, remark: str, state, request: gr.Request
@@ -613,6 +667,7 @@ def build_app(settings: Settings) -> gr.Blocks:
 
         def on_fb(rating: str):
             def handler(remark, state, request: gr.Request):
+                state = _owned(state, request)
                 answer = state["answers"][-1] if state["answers"] else None
                 return _feedback(rating, answer, remark, state, request), ""
 
@@ -622,6 +677,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         fb_down.click(on_fb("down"), [fb_remark, conv], [fb_status, fb_remark])
 
         def on_like(data: gr.LikeData, remark, state, request: gr.Request):
+            state = _owned(state, request)
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
             turn = state["message_turn"].get(str(index))
             if turn is None or data.liked is None:
@@ -641,8 +697,11 @@ def build_app(settings: Settings) -> gr.Blocks:
                 raise gr.Error("Geen toegang.")
             letter = service.draft(settings, t, access=access, filters=_filters(k, dos, dfrom, dto))
             text = letter.render_markdown()
-            path = _docx_for(letter, t)
-            return text, gr.update(value=str(path), visible=True), letter, "DOCX gemaakt van het concept."
+            user = _user(request) or ""
+            path = _docx_for(letter, t, user)
+            # The letter is kept with its user: an edit from another session id never rebuilds it.
+            kept = {"owner": user, "letter": letter}
+            return text, gr.update(value=str(path), visible=True), kept, "DOCX gemaakt van het concept."
 
         draft_btn.click(
             on_draft,
@@ -655,12 +714,18 @@ def build_app(settings: Settings) -> gr.Blocks:
             [draft_text, download, letter_state, docx_status],
         )
 
-        def on_edit(text, letter):
+        def on_edit(text, kept, request: gr.Request):
             # The DOCX is rebuilt from what the user sees, so edits are never lost on download. Only the
             # user's own text and the letter drafted for them (with their access) go into it.
-            if letter is None or not (text or "").strip() or text == letter.render_markdown():
+            if kept is None:
                 return gr.skip(), gr.skip()
-            path = _docx_for(service.letter_from_markdown(text, letter), letter.topic)
+            user = _user(request) or ""
+            if kept.get("owner") != user:
+                raise gr.Error("Dit concept hoort bij een andere gebruiker; laad de pagina opnieuw.")
+            letter = kept["letter"]
+            if not (text or "").strip() or text == letter.render_markdown():
+                return gr.skip(), gr.skip()
+            path = _docx_for(service.letter_from_markdown(text, letter), letter.topic, user)
             stamp = datetime.now().strftime("%H:%M:%S")
             return gr.update(value=str(path), visible=True), f"DOCX bijgewerkt met uw bewerkingen ({stamp})."
 
@@ -694,7 +759,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                 raise gr.Error("U mag geen documenten verwijderen.")
             if not ids:
                 raise gr.Error("Kies eerst een of meer documenten.")
-            result = service.delete_documents(settings, list(ids), _access(settings, request))
+            result = service.delete_documents(settings, list(ids), _access(settings, request), user=name)
             done = ", ".join(f"{_esc(i)} ({n} fragmenten)" for i, n in result["deleted"].items()) or "niets"
             msg = f"Verwijderd: {done}."
             if result["not_found"]:
@@ -719,8 +784,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50] or "concept"
 
 
-def _docx_for(letter: Any, topic: str) -> Path:
-    return service.write_docx(letter, _docx_dir() / f"kamerbrief-{_slug(topic)}.docx")
+# Drafts are served to the user they were made for only (``web_security.HostOriginGuard``).
+PRIVATE_FILES = PrivateFiles()
+
+
+def _docx_for(letter: Any, topic: str, user: str = "") -> Path:
+    # A unique file name per draft: the guard knows files by name.
+    path = service.write_docx(letter, _docx_dir() / f"kamerbrief-{_slug(topic)}-{uuid.uuid4().hex[:12]}.docx")
+    PRIVATE_FILES.register(path, user)
+    return path
 
 
 # --- serving ----------------------------------------------------------------------------------------------------
@@ -752,6 +824,16 @@ def launch_kwargs(settings: Settings, host: str, port: int) -> dict[str, Any]:
         "head": MARKER_JS,
         # System fonts: the default theme fetches Google Fonts, which an offline network cannot reach.
         "theme": gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]),
+        # Host/Origin checks, the login throttle's client address, drafts served to their user only.
+        "app_kwargs": {
+            "middleware": [
+                Middleware(
+                    HostOriginGuard,
+                    single_user=not auth.users_configured(settings),
+                    private=PRIVATE_FILES,
+                )
+            ]
+        },
     }
 
 
@@ -776,15 +858,66 @@ def _warm_up(settings: Settings) -> None:
 def start(
     settings: Settings, host: str | None = None, port: int | None = None, block: bool = True
 ) -> gr.Blocks:
-    """Build, queue and launch. ``block=False`` returns once the server is up (tests, embedding)."""
+    """Build, queue and launch. ``block=False`` returns once the server is up (tests, embedding).
+
+    The app holds the store for its whole life: it is opened (and locked) here, before anything listens,
+    waiting while an ingest holds it. The CLI then reaches the store through the app's local admin API
+    (``assistant/local_api.py``), announced in ``<home>/serve.json`` while the app runs.
+    """
+    from assistant import local_api
+
     chosen_host = resolve_host(settings, host)
+    local_api.hold_store(settings)
+    token = local_api.new_token()
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=CONCURRENCY)
     # Load the embedding model while the server starts, not on the first user's question.
     threading.Thread(target=_warm_up, args=(settings,), daemon=True, name="warm-up").start()
-    demo.launch(prevent_thread_lock=not block, **launch_kwargs(settings, chosen_host, port or settings.port))
+    kwargs = launch_kwargs(settings, chosen_host, port or settings.port)
+    # Passed to the FastAPI constructor: the /local routes exist before the server answers anything, and
+    # ahead of Gradio's own routes. Merged, so that other app_kwargs (middleware, ...) keep working.
+    app_kwargs = dict(kwargs.get("app_kwargs") or {})
+    app_kwargs["routes"] = [*local_api.routes(settings, token), *app_kwargs.get("routes", [])]
+    kwargs["app_kwargs"] = app_kwargs
+    demo.launch(prevent_thread_lock=True, **kwargs)
+    url = local_api.app_url(chosen_host, int(demo.server_port or 0))
+    if url is None:
+        log.warning(
+            "listening on %s only: the CLI cannot reach this app on loopback, so its commands wait for the "
+            "store until the app stops",
+            chosen_host,
+        )
+        announced = None
+    else:
+        announced = local_api.write_serve_file(settings, url, token)
+        import atexit
+
+        atexit.register(local_api.remove_serve_file, settings, announced)
+        close = demo.close
+
+        def close_and_withdraw(verbose: bool = True) -> None:
+            local_api.remove_serve_file(settings, announced)
+            close(verbose)
+
+        demo.close = close_and_withdraw  # type: ignore[method-assign]
+    if block:
+        try:
+            demo.block_thread()
+        finally:
+            if announced is not None:
+                local_api.remove_serve_file(settings, announced)
     return demo
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    import contextlib
+    import signal
+
+    def on_term(signum: int, frame: object) -> None:
+        # SIGTERM (kill, systemd) ends the app like Ctrl-C: the server stops, serve.json is withdrawn and the
+        # store is flushed and unlocked at exit, instead of the process vanishing mid-write.
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, on_term)
     start(settings, host=host, port=port, block=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import bcrypt
 
@@ -72,15 +72,19 @@ def authenticate(settings: Settings, name: str, password: str) -> bool:
     return verify_password(password, user.password_hash)
 
 
-def make_auth(settings: Settings) -> Callable[[str, str], bool] | None:
-    """The callable for Gradio's ``launch(auth=...)``; None when no users are configured (single-user mode)."""
+def make_auth(settings: Settings) -> Callable[[str, str], Awaitable[bool]] | None:
+    """The callable for Gradio's ``launch(auth=...)``; None when no users are configured (single-user mode).
+
+    A coroutine, so that Gradio awaits it: failed logins are throttled per user name and client address
+    (``web_security.LoginThrottle``) and bcrypt runs in a worker thread, off the event loop."""
     if not users_configured(settings):
         return None
+    from assistant.web_security import LoginThrottle, make_async_auth
 
     def _check(name: str, password: str) -> bool:
         return authenticate(settings, name, password)
 
-    return _check
+    return make_async_auth(_check, LoginThrottle())
 
 
 def access_for(settings: Settings, name: str | None) -> list[str]:

@@ -44,6 +44,9 @@ class Source(BaseModel):
     spans: list[tuple[int, int]] = Field(default_factory=list)
     # The motions, amendments and votes in the passage that the answer cites (``briefing moties`` records).
     units: list[dict[str, Any]] = Field(default_factory=list)
+    # Warnings about the passage itself (``injection.py``): "instructie" (it addresses the assistant),
+    # "geheim" (it holds what looks like a password or key).
+    flags: list[str] = Field(default_factory=list)
 
 
 class AnswerSentence(BaseModel):

@@ -553,3 +553,44 @@ def test_two_users_asking_at_once_each_get_their_own_answer(browser, app_url: st
     assert _no_answer(_bot_text(publiek))
     intern.context.close()
     publiek.context.close()
+
+
+# --- issue 11: the running app against another user's session id and another site ---------------------------
+
+
+def test_another_users_session_id_gets_nothing(app_url: str) -> None:
+    """A public user who sends an internal user's session id (it travels in the queue's requests) is
+    refused; on the code before issue 11 the call returned the internal user's sources."""
+    from gradio_client import Client
+
+    intern = Client(app_url, auth=("intern", PASSWORDS["intern"]), verbose=False)
+    chat, sources, *_ = intern.predict(
+        "Waarom is er geen Planbureau voor de Veiligheid opgericht?",
+        [],
+        "alle",
+        "",
+        "",
+        "",
+        api_name="/on_ask",
+    )
+    assert "nota" in sources.lower() or "4730561" in sources, sources[:500]
+
+    publiek = Client(app_url, auth=("publiek", PASSWORDS["publiek"]), verbose=False)
+    publiek.session_hash = intern.session_hash
+    with pytest.raises(Exception, match="andere gebruiker"):
+        publiek.predict("en verder?", [], "alle", "", "", "", api_name="/on_ask")
+
+
+def test_cross_site_requests_are_refused_by_the_running_app(app_url: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        app_url + "/gradio_api/queue/join",
+        data=b"{}",
+        headers={"Origin": "https://evil.example", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 403

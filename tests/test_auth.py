@@ -55,8 +55,14 @@ def test_malformed_hash_and_overlong_password_fail_closed() -> None:
 
 
 def test_authenticate_by_configured_users(two_users: Settings) -> None:
-    check = auth.make_auth(two_users)
-    assert check is not None
+    import asyncio
+
+    login = auth.make_auth(two_users)
+    assert login is not None
+
+    def check(name: str, password: str) -> bool:
+        return asyncio.run(login(name, password))
+
     assert check("intern", "geheim-intern")
     assert check("publiek", "geheim-publiek")
     assert not check("publiek", "geheim-intern")
