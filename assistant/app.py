@@ -769,6 +769,11 @@ def build_app(settings: Settings) -> gr.Blocks:
         delete_btn.click(on_delete, [delete_ids], [delete_result, *docs_outputs])
         refresh_btn.click(_docs_outputs, None, docs_outputs, queue=False)
 
+    # Gradio embeds the description of every public endpoint in the page it serves before login; the app's
+    # endpoints stay callable (the page and logged-in clients use them) but are left out of that description.
+    for fn in demo.fns.values():
+        if fn.api_visibility == "public":
+            fn.api_visibility = "undocumented"
     return demo
 
 
@@ -826,6 +831,7 @@ def launch_kwargs(settings: Settings, host: str, port: int) -> dict[str, Any]:
         "theme": gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]),
         # Host/Origin checks, the login throttle's client address, drafts served to their user only.
         "app_kwargs": {
+            "openapi_url": None,  # FastAPI's route list, served without login otherwise
             "middleware": [
                 Middleware(
                     HostOriginGuard,

@@ -594,3 +594,16 @@ def test_cross_site_requests_are_refused_by_the_running_app(app_url: str) -> Non
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(req, timeout=10)
     assert e.value.code == 403
+
+
+def test_the_page_before_login_describes_no_endpoints(app_url: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    for path in ("/", "/?all_endpoints=true"):
+        body = urllib.request.urlopen(app_url + path, timeout=20).read().decode("utf-8", "replace")
+        assert "on_ask" not in body and "on_upload" not in body, path
+    for path in ("/openapi.json", "/gradio_api/info", "/config"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(app_url + path, timeout=20)
+        assert e.value.code in (401, 404), path
