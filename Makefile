@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models run ingest-demo test eval calibrate lint bench clean
+.PHONY: setup models run ingest-demo test eval calibrate lint bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ calibrate: models
 
 bench: models
 	$(BIN)/python bench/bench_ask.py --corpus $(SHARED)/corpus --json build/bench/ask.json
+
+# 20 simulated users asking through the running app for 60 s while an ingest runs through it (issue 11).
+loadtest: models
+	$(BIN)/python bench/loadtest.py --users 20 --seconds 60 --corpus $(SHARED)/corpus --json build/bench/loadtest.json
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

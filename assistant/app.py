@@ -7,14 +7,18 @@ All document text that reaches HTML is escaped here; the chat's markdown is sani
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import html
 import ipaddress
 import logging
 import os
 import re
+import shutil
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -399,7 +403,10 @@ def _owned(state: dict[str, Any] | None, request: gr.Request | None) -> dict[str
 def build_app(settings: Settings) -> gr.Blocks:
     users_on = auth.users_configured(settings)
 
-    with gr.Blocks(title="Briefingassistent", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's own cache of served files is cleaned hourly of files older than a working day.
+    with gr.Blocks(
+        title="Briefingassistent", analytics_enabled=False, delete_cache=(3600, DOCX_KEEP_S)
+    ) as demo:
         conv = gr.State(_new_conversation())
         letter_state = gr.State(None)
 
@@ -748,6 +755,11 @@ def build_app(settings: Settings) -> gr.Blocks:
                 progress((i, n), desc=f"Indexeren: {fname}", unit="bestanden")
 
             results = service.upload_and_ingest(files_in, settings, level, user=name, on_file=on_file)
+            # Gradio's copies of the uploaded files: the service kept what it accepted in uploads/; nothing
+            # may stay servable under the temp dir after its document is deleted.
+            for p, _ in files_in:
+                with contextlib.suppress(OSError):
+                    p.unlink()
             progress((len(files_in), len(files_in)), desc="Klaar", unit="bestanden")
             return (render_upload_results(results), None, *_docs_outputs(request))
 
@@ -780,9 +792,23 @@ def build_app(settings: Settings) -> gr.Blocks:
 # --- DOCX -------------------------------------------------------------------------------------------------------
 
 
+_DOCX_ROOT: Path | None = None
+DOCX_KEEP_S = 8 * 3600  # a draft's DOCX is kept this long (a working day), then removed
+
+
 def _docx_dir() -> Path:
-    # Under the system temp dir, which Gradio serves from; one file per draft, never shared between drafts.
-    return Path(tempfile.mkdtemp(prefix="briefing-docx-"))
+    """One folder per process under the system temp dir (which Gradio serves from), removed at exit; drafts
+    older than ``DOCX_KEEP_S`` are removed whenever a new one is made, so copies never pile up."""
+    global _DOCX_ROOT
+    if _DOCX_ROOT is None or not _DOCX_ROOT.is_dir():
+        _DOCX_ROOT = Path(tempfile.mkdtemp(prefix="briefing-docx-"))
+        atexit.register(shutil.rmtree, _DOCX_ROOT, True)
+    cutoff = time.time() - DOCX_KEEP_S
+    for old in _DOCX_ROOT.glob("*.docx"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+    return _DOCX_ROOT
 
 
 def _slug(text: str) -> str:
@@ -838,7 +864,7 @@ def launch_kwargs(settings: Settings, host: str, port: int) -> dict[str, Any]:
                     single_user=not auth.users_configured(settings),
                     private=PRIVATE_FILES,
                 )
-            ]
+            ],
         },
     }
 

@@ -275,3 +275,17 @@ def test_overlong_questions_are_refused(settings) -> None:
 
     with pytest.raises(ValueError, match="max_question_chars"):
         Assistant(settings).ask("waarom " * 2000)
+
+
+def test_old_drafts_are_removed_and_uploads_leave_no_servable_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    root = web._docx_dir()
+    old = root / "kamerbrief-oud-000000000000.docx"
+    old.write_bytes(b"PK")
+    os.utime(old, (time.time() - web.DOCX_KEEP_S - 60,) * 2)
+    fresh = root / "kamerbrief-nieuw-000000000000.docx"
+    fresh.write_bytes(b"PK")
+    assert web._docx_dir() == root
+    assert not old.exists() and fresh.exists()
