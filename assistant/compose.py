@@ -108,7 +108,9 @@ def compose(
         for c in record:
             if len(out.points) >= config.record_points:
                 break
-            if not _repeats(c, out.all, config.redundancy) and used + c.n_words <= budget:
+            # The record is the backbone of a why/history answer: its stukken are named even when the direct
+            # answer already used most of the words (the budget still bounds the other points).
+            if not _repeats(c, out.all, config.redundancy):
                 out.points.append(c)
                 used += c.n_words
     pool = [c for c in ranked[len(out.direct) :] if c.p >= floor]
