@@ -129,6 +129,29 @@ def compose(
     by_chunk = _passages(ranked)
     _with_list_items(out, by_chunk, room=budget + budget // 4 - used)
     if qtype in ("history", "reason"):
+        # The record is told in order: a direct sentence that is itself a step of the record (it names a
+        # Kamerstuk) joins the chronological points, and the direct answer is the best sentence that states
+        # the outcome or reason without being a step; when there is none, the answer stays as chosen.
+        steps = [c for c in out.direct if c.sentence.citations]
+        if steps:
+            rest = [c for c in out.direct if c not in steps]
+            if not rest:
+                alt = next(
+                    (
+                        c
+                        for c in ranked
+                        if not c.sentence.citations
+                        and c.p >= floor
+                        and c not in out.points
+                        and not _repeats(c, out.all, config.redundancy)
+                    ),
+                    None,
+                )
+                rest = [alt] if alt is not None else []
+            if rest:
+                out.points = [c for c in out.points if c not in rest]
+                out.direct = rest
+                out.points.extend(steps)
 
         def when(c: Candidate) -> tuple[int, int, int]:
             before = [o for o in by_chunk[c.hit] if o.sentence.start < c.sentence.start]

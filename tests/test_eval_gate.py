@@ -16,18 +16,21 @@ from eval.metrics import aggregate
 REPO = Path(__file__).resolve().parents[1]
 
 # Measured on the defaults (see docs/evaluation.md); each threshold sits a little under its figure.
-# Measured 2026-12-02 on the 21 fast items with the answer stages of issue 9 (`make eval`, default
-# configuration): hit5 1.00, mrr10 1.00, key facts 0.75, citation recall 0.75, abstention accuracy 0.50
-# (2 of 4), false abstention 0.12 (2 of 17). Margins are wider than 0.05 where one item moves a figure by
-# 0.25 (4 unanswerable items) or 0.06 (17 answerable ones).
+# Measured 2026-12-02 on the 21 fast items after the refit on 274 dev items (issue 10 added the motion
+# items; `make calibrate`): hit5 1.00, mrr10 1.00, key facts 0.68, citation recall 0.50 (2 of the 4 items
+# with a must-cite), abstention accuracy 0.75 (3 of 4), false abstention 0.18 (3 of 17). The refit raised
+# the answer threshold (p 0.17 -> 0.25): on the test split abstention on unanswerable questions went from
+# 0.37 to 0.53 and false abstention from 0.14 to 0.10 (`make eval`), on this subset one more item with a
+# must-cite is abstained on. Margins are wider than 0.05 where one item moves a figure by 0.25 (4 items)
+# or 0.06 (17 answerable ones).
 THRESHOLDS = {
     "hit5": 0.95,
     "mrr10": 0.95,
-    "key_fact_recall": 0.65,
-    "citation_recall": 0.60,
-    "abstention_accuracy": 0.25,
+    "key_fact_recall": 0.60,
+    "citation_recall": 0.45,
+    "abstention_accuracy": 0.50,
 }
-MAX_FALSE_ABSTENTION = 0.20
+MAX_FALSE_ABSTENTION = 0.24
 
 
 @pytest.fixture(scope="module")
