@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from corpus.dutch import question_type
 from corpus.sentences import split_sentences
+from corpus.units import names_with_fracties
 from index.search import SearchHit, UnitHit
 
 # Also compounds ("brexitmotie", "statiegeldmoties"), but not "emotie" or "promotie".
@@ -84,14 +85,6 @@ class MotionAnswer:
     outcome_unknown: bool = False  # the question asks for an outcome the index does not hold
 
 
-def _names(u: UnitHit) -> str:
-    if not u.indieners:
-        return ""
-    pairs = u.fractie_van
-    named = [f"{n} ({pairs[n]})" if n in pairs else n for n in u.indieners]
-    return ", ".join(named[:-1]) + " en " + named[-1] if len(named) > 1 else named[0]
-
-
 def label(u: UnitHit) -> str:
     """'Motie-Jansen c.s. (Kamerstukken II 2019/20, 12345, nr. 67; ingediend door ...; aangenomen)'."""
     title = u.title[:1].upper() + u.title[1:] if u.title else u.kind.capitalize()
@@ -99,7 +92,7 @@ def label(u: UnitHit) -> str:
         title += f" over {u.onderwerp}"
     parts = [u.citation]
     if u.indieners:
-        parts.append(f"ingediend door {_names(u)}")
+        parts.append(f"ingediend door {names_with_fracties(u.indieners, u.fractie_van)}")
     if u.status:
         parts.append(u.status)
     return f"{title} ({'; '.join(parts)})"

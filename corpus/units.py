@@ -100,6 +100,12 @@ def split_names(names: str) -> list[str]:
     return [n.strip(" .,") for n in _NAME_SPLIT.split(_clean(names)) if n.strip(" .,")]
 
 
+def names_with_fracties(indieners: list[str], fractie_van: dict[str, str]) -> str:
+    """'Jansen (PvdB), Pieters en De Vries (Groenen)': the indieners as a sentence names them."""
+    named = [f"{n} ({fractie_van[n]})" if n in fractie_van else n for n in indieners]
+    return ", ".join(named[:-1]) + " en " + named[-1] if len(named) > 1 else "".join(named)
+
+
 def _parties(fracties: str) -> list[str]:
     """'de SP, de PvdA, GroenLinks en 50PLUS' -> ['SP', 'PvdA', 'GroenLinks', '50PLUS']."""
     return [re.sub(r"^(?:de|het)\s+", "", p, flags=re.I) for p in split_names(fracties)]

@@ -25,6 +25,7 @@ from typing import Any
 from llama_index.core.schema import TextNode
 
 from corpus.models import Document, ParliamentaryUnit
+from corpus.units import names_with_fracties
 
 from .chunking import DOCUMENT_KEYS, POINT_NAMESPACE
 
@@ -40,21 +41,13 @@ def unit_point_id(doc_id: str, unit: ParliamentaryUnit, position: int) -> str:
     return str(uuid.uuid5(POINT_NAMESPACE, f"{doc_id}\x00unit\x00{unit.kind}\x00{unit.id}\x00{position}"))
 
 
-def _names(unit: ParliamentaryUnit) -> str:
-    parties = unit.fractie_van
-    named = [f"{n} ({parties[n]})" if n in parties else n for n in unit.indieners]
-    if len(named) > 1:
-        return ", ".join(named[:-1]) + " en " + named[-1]
-    return named[0] if named else ""
-
-
 def unit_text(unit: ParliamentaryUnit, status: str | None = None) -> str:
     """What the point says (and what is embedded): the unit as an official would describe it."""
     label = unit.title[:1].upper() + unit.title[1:] if unit.title else unit.kind.capitalize()
     if unit.kind in MOTION_KINDS:
         head = f"{label} ({unit.citation})"
         if unit.indieners:
-            head += f", ingediend door {_names(unit)}"
+            head += f", ingediend door {names_with_fracties(unit.indieners, unit.fractie_van)}"
         if unit.debate:
             head += f", in het debat '{unit.debate}'"
         body = unit.text or unit.dictum
