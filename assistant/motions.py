@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from corpus.dutch import question_type
 from corpus.sentences import split_sentences
+from corpus.units import mentioned as mentioned_names
 from corpus.units import names_with_fracties
 from index.search import SearchHit, UnitHit
 
@@ -182,11 +183,7 @@ def choose(
 
 def mentioned(question: str, names: set[str]) -> set[str]:
     """The names (lower case) that stand in ``question`` as words ("PVV-moties" mentions PVV)."""
-    return {
-        n.lower()
-        for n in names
-        if len(n) > 1 and re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", question, re.IGNORECASE)
-    }
+    return {n.lower() for n in mentioned_names(question, names, min_len=2)}
 
 
 def motion_answer(

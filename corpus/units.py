@@ -106,6 +106,16 @@ def names_with_fracties(indieners: list[str], fractie_van: dict[str, str]) -> st
     return ", ".join(named[:-1]) + " en " + named[-1] if len(named) > 1 else "".join(named)
 
 
+def mentioned(text: str, names: set[str], min_len: int = 2) -> list[str]:
+    """The names that stand in ``text`` as words, any case ("PVV-moties" mentions PVV); shorter names than
+    ``min_len`` are never taken for a mention."""
+    return sorted(
+        n
+        for n in names
+        if len(n) >= min_len and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, re.IGNORECASE)
+    )
+
+
 def _parties(fracties: str) -> list[str]:
     """'de SP, de PvdA, GroenLinks en 50PLUS' -> ['SP', 'PvdA', 'GroenLinks', '50PLUS']."""
     return [re.sub(r"^(?:de|het)\s+", "", p, flags=re.I) for p in split_names(fracties)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from corpus.settings import Settings
+from corpus.units import mentioned
 from index.store.base import Filters, Hit, QuerySpec, RetrievalMode
 from index.units import MOTION_KINDS, UNIT_KINDS
 
@@ -634,11 +634,7 @@ class Searcher:
             # A member the question names ("welke moties diende Jansen in"): all their motions join the
             # pool, not only those that happen to be near the question's wording.
             members = {i for u in candidates for i in u.indieners}
-            named = [
-                n
-                for n in members
-                if len(n) > 2 and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", question, re.I)
-            ]
+            named = mentioned(question, members, min_len=3)
             if named:
                 more = self.index.store.query_batch([spec(list(MOTION_KINDS), 4 * k, indieners=named)])[0]
                 seen = {u.point_id for u in candidates}
