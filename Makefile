@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models run ingest-demo test eval calibrate lint bench loadtest clean
+.PHONY: setup models run ingest-demo test eval calibrate lint bench bench-large loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,13 @@ eval: models
 calibrate: models
 	$(BIN)/python -m eval.calibrate --corpus $(SHARED)/corpus
 
+# Issue 12's benchmarks in sequence (≤ 30 minutes), then docs/performance.md rewritten from build/bench/*.json.
 bench: models
-	$(BIN)/python bench/bench_ask.py --corpus $(SHARED)/corpus --json build/bench/ask.json
+	$(BIN)/python bench/run_all.py --corpus $(SHARED)/corpus
+
+# The scale bench with 1M points (hours; not part of `make bench`), then docs/performance.md rewritten.
+bench-large: models
+	$(BIN)/python bench/run_all.py --large --corpus $(SHARED)/corpus
 
 # 20 simulated users asking through the running app for 60 s while an ingest runs through it (issue 11).
 loadtest: models
