@@ -22,7 +22,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Set before gradio is imported: no telemetry from a government workstation.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -34,6 +34,9 @@ from assistant import auth, service  # noqa: E402
 from assistant.feedback import FeedbackError, record_feedback  # noqa: E402
 from assistant.web_security import HostOriginGuard, PrivateFiles  # noqa: E402
 from corpus.settings import Settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from index.progress import IngestProgress
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +335,41 @@ def render_upload_results(results: list[dict[str, Any]]) -> str:
         '<table class="upload-tabel"><thead><tr><th>Bestand</th><th>Resultaat</th><th>Reden</th>'
         f"<th>Document-id</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # Dutch thousands separator
+
+
+def time_left_text(seconds: float) -> str:
+    """The estimate in words, rounded so that it does not flicker with every report."""
+    if seconds < 10:
+        return "nog enkele seconden"
+    if seconds < 55:
+        return f"nog ongeveer {round(seconds / 10) * 10} seconden"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"nog ongeveer {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"nog ongeveer {hours} uur" + (f" {minutes} min" if minutes else "")
+
+
+def upload_progress_text(name: str, progress: IngestProgress, file_no: int = 1, files: int = 1) -> str:
+    """'Indexeren: nota.pdf — 120 van 340 fragmenten, nog ongeveer 2 min' (the estimate is for this file:
+    the files after it are not read yet)."""
+    head = f"Indexeren: {name}" + (f" (bestand {file_no} van {files})" if files > 1 else "")
+    if not progress.units_total:
+        return head
+    counts = f"{_number(progress.units_done)} van {_number(progress.units_total)} fragmenten"
+    if progress.finished:
+        state = "klaar"
+    elif progress.units_done >= progress.units_total:
+        state = "opslaan in de index"
+    elif progress.eta_seconds is None:
+        state = "resterende tijd wordt geschat"
+    else:
+        state = time_left_text(progress.eta_seconds)
+    return f"{head} — {counts}, {state}"
 
 
 def documents_table(docs: list[Any]) -> list[list[Any]]:
@@ -742,6 +780,8 @@ def build_app(settings: Settings) -> gr.Blocks:
         )
 
         def on_upload(paths, level, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+            from index.progress import reporting_progress
+
             name = _user(request)
             if not auth.can_upload(settings, name):
                 raise gr.Error("Uploaden is voorbehouden aan gebruikers met de rol intern.")
@@ -750,11 +790,22 @@ def build_app(settings: Settings) -> gr.Blocks:
             if not paths:
                 raise gr.Error("Kies eerst een of meer bestanden.")
             files_in = [(Path(p), Path(p).name) for p in paths]
+            file_name, file_no = "", 0
 
             def on_file(i: int, n: int, fname: str) -> None:
-                progress((i, n), desc=f"Indexeren: {fname}", unit="bestanden")
+                nonlocal file_name, file_no
+                file_name, file_no = fname, i + 1
+                head = f"Indexeren: {fname}" + (f" (bestand {i + 1} van {n})" if n > 1 else "")
+                progress((i, n), desc=head, unit="bestanden")
 
-            results = service.upload_and_ingest(files_in, settings, level, user=name, on_file=on_file)
+            def on_ingest(p: IngestProgress) -> None:
+                # Reported within a file too (per slice of texts embedded): a large PDF takes minutes.
+                if p.units_total:
+                    text = upload_progress_text(file_name, p, file_no, len(files_in))
+                    progress((p.units_done, p.units_total), desc=text, unit="fragmenten")
+
+            with reporting_progress(on_ingest):
+                results = service.upload_and_ingest(files_in, settings, level, user=name, on_file=on_file)
             # Gradio's copies of the uploaded files: the service kept what it accepted in uploads/; nothing
             # may stay servable under the temp dir after its document is deleted.
             for p, _ in files_in:

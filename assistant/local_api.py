@@ -31,13 +31,15 @@ import ipaddress
 import json
 import logging
 import os
+import queue
 import secrets
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,6 +61,10 @@ WRITES = ("ingest", "delete")
 
 T = TypeVar("T")
 Log = Callable[[str], None]
+# An ingest in the app reports its progress (``IngestProgress.to_json()``) to the CLI on the same request:
+# the response is then NDJSON, one {"progress": ...} line per report and one {"result"|"error": ...} at the end.
+STREAM_TYPE = "application/x-ndjson"
+Progress = Callable[[dict[str, Any]], None]
 
 
 def _stderr(message: str) -> None:
@@ -282,12 +288,20 @@ def do_ask(
     return Output(answer.to_json(), [answer.render_text()])
 
 
-def do_ingest(settings: Settings, paths: Sequence[str | Path], prune: bool, progress: bool) -> Any:
+def do_ingest(
+    settings: Settings,
+    paths: Sequence[str | Path],
+    prune: bool,
+    progress: bool,
+    on_progress: Callable[[Any], None] | None = None,
+) -> Any:
     from index.ingest import ingest_paths
     from index.search import get_index
 
     with get_index(settings).write_lock:
-        return ingest_paths([Path(p) for p in paths], settings, progress=progress, prune=prune)
+        return ingest_paths(
+            [Path(p) for p in paths], settings, progress=progress, prune=prune, on_progress=on_progress
+        )
 
 
 def do_delete(settings: Settings, doc_ids: Sequence[str]) -> dict[str, Any]:
@@ -317,6 +331,7 @@ class AskBody(BaseModel):
 class IngestBody(BaseModel):
     paths: list[str]
     prune: bool = False
+    progress: bool = False  # stream progress reports before the result (STREAM_TYPE)
 
 
 class DeleteBody(BaseModel):
@@ -327,7 +342,7 @@ def routes(settings: Settings, token: str) -> list[Any]:
     """The ``/local/...`` routes for the app's FastAPI (pass them as ``app_kwargs={"routes": ...}``, so they
     exist before the server answers anything)."""
     from fastapi import APIRouter, Depends, HTTPException, Request
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
 
     from index.store.base import StoreBusyError, StoreConfigError
 
@@ -343,15 +358,43 @@ def routes(settings: Settings, token: str) -> list[Any]:
             extra = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             raise HTTPException(status_code=status, detail=message, headers=extra)
 
-    def answer(op: str, work: Callable[[], Any]) -> JSONResponse:
+    def outcome(op: str, work: Callable[[], Any]) -> tuple[dict[str, Any], int]:
         try:
-            return JSONResponse({"result": jsonable(work())})
+            return {"result": jsonable(work())}, 200
         except (ValueError, FileNotFoundError, StoreBusyError, StoreConfigError) as e:
             # What the CLI would have shown as its one-line error had it run the command itself.
-            return JSONResponse({"error": str(e)}, status_code=400)
+            return {"error": str(e)}, 400
         except Exception as e:  # the CLI gets a message; the app's log gets the traceback
             log.exception("local API %s failed", op)
-            return JSONResponse({"error": f"{type(e).__name__}: {e}"}, status_code=500)
+            return {"error": f"{type(e).__name__}: {e}"}, 500
+
+    def answer(op: str, work: Callable[[], Any]) -> JSONResponse:
+        body, status = outcome(op, work)
+        return JSONResponse(body, status_code=status)
+
+    def streamed(op: str, work: Callable[[Callable[[Any], None]], Any]) -> StreamingResponse:
+        """Run ``work(report)`` in a thread of its own and stream what it reports, then its outcome (the
+        status code is sent before the outcome is known, so the last line carries it). A CLI that stops
+        reading does not stop the work: a write runs to its end, as without progress."""
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def report(progress: Any) -> None:
+            lines.put(json.dumps({"progress": progress.to_json()}, ensure_ascii=False) + "\n")
+
+        def run_work() -> None:
+            try:
+                body, status = outcome(op, lambda: work(report))
+                lines.put(json.dumps({**body, "status": status}, ensure_ascii=False) + "\n")
+            finally:
+                lines.put(None)
+
+        threading.Thread(target=run_work, name=f"local-{op}", daemon=True).start()
+
+        def stream() -> Iterator[str]:
+            while (line := lines.get()) is not None:
+                yield line
+
+        return StreamingResponse(stream(), media_type=STREAM_TYPE)
 
     router = APIRouter(prefix="/local", dependencies=[Depends(guard)], include_in_schema=False)
 
@@ -384,7 +427,14 @@ def routes(settings: Settings, token: str) -> list[Any]:
         return answer("ask", work)
 
     @router.post("/ingest")
-    def ingest(body: IngestBody) -> JSONResponse:
+    def ingest(body: IngestBody) -> Response:
+        if body.progress:
+            return streamed(
+                "ingest",
+                lambda report: asdict(
+                    do_ingest(settings, body.paths, body.prune, progress=False, on_progress=report)
+                ),
+            )
         return answer("ingest", lambda: asdict(do_ingest(settings, body.paths, body.prune, progress=False)))
 
     @router.post("/delete")
@@ -397,7 +447,14 @@ def routes(settings: Settings, token: str) -> list[Any]:
 # --- the client side ------------------------------------------------------------------------------------------
 
 
-def _request(info: ServeInfo, method: str, op: str, payload: Any, timeout: float | None) -> Any:
+def _request(
+    info: ServeInfo,
+    method: str,
+    op: str,
+    payload: Any,
+    timeout: float | None,
+    on_progress: Progress | None = None,
+) -> Any:
     data = None if payload is None else json.dumps(payload).encode("utf-8")
     req = urllib.request.Request(
         f"{info.url.rstrip('/')}/local/{op}",
@@ -408,7 +465,15 @@ def _request(info: ServeInfo, method: str, op: str, payload: Any, timeout: float
     # No proxies, whatever the environment says: the token must go straight to loopback.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(req, timeout=timeout) as r:
-        return json.loads(r.read().decode("utf-8"))
+        if r.headers.get_content_type() != STREAM_TYPE:  # also an app from before progress was streamed
+            return json.loads(r.read().decode("utf-8"))
+        for raw in r:
+            event = json.loads(raw.decode("utf-8"))
+            if "progress" not in event:
+                return event
+            if on_progress is not None:
+                on_progress(event["progress"])
+    raise OSError("the answer ended before the command did")
 
 
 def _error_message(e: urllib.error.HTTPError) -> str:
@@ -433,10 +498,14 @@ def live_app(settings: Settings) -> ServeInfo | None:
     return info
 
 
-def call_app(info: ServeInfo, op: str, payload: dict[str, Any]) -> Any:
-    """Run ``op`` in the app; its result (JSON). Raises LocalApiError with the app's message."""
+def call_app(info: ServeInfo, op: str, payload: dict[str, Any], on_progress: Progress | None = None) -> Any:
+    """Run ``op`` in the app; its result (JSON). Raises LocalApiError with the app's message.
+    ``on_progress`` asks the app to stream the command's progress reports to it (``ingest``)."""
+    if on_progress is not None:
+        payload = {**payload, "progress": True}
+    timeout = None if op in WRITES else READ_TIMEOUT.get(op, 300.0)
     try:
-        body = _request(info, "POST", op, payload, None if op in WRITES else READ_TIMEOUT.get(op, 300.0))
+        body = _request(info, "POST", op, payload, timeout, on_progress)
     except urllib.error.HTTPError as e:
         if e.code == 400:
             # The command's own error (a bad filter, ...): shown exactly as when it runs here.
@@ -444,6 +513,10 @@ def call_app(info: ServeInfo, op: str, payload: dict[str, Any]) -> Any:
         raise LocalApiError(f"the app (pid {info.pid}) answered: {_error_message(e)}") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
         raise LocalApiError(f"the app (pid {info.pid}) did not complete `{op}`: {e}") from None
+    if "error" in body:  # a streamed answer carries its status in its last line
+        if body.get("status") == 400:
+            raise LocalApiError(str(body["error"]))
+        raise LocalApiError(f"the app (pid {info.pid}) answered: {body['error']}")
     return body["result"]
 
 
@@ -466,9 +539,11 @@ def run(
     from_app: Callable[[Any], T],
     *,
     log: Log = _stderr,
+    on_progress: Progress | None = None,
 ) -> T:
     """Run a CLI command where the store is: here (``direct``), in the running app (``from_app`` turns its
-    JSON result into what ``direct`` returns), or here after waiting (writes). See the module docstring."""
+    JSON result into what ``direct`` returns; ``on_progress`` gets the app's progress reports), or here after
+    waiting (writes). See the module docstring."""
     from index.search import get_index
     from index.store.base import LockHolder, StoreBusyError, set_store_role
 
@@ -485,7 +560,7 @@ def run(
             if app is not None:
                 if write:
                     log(f"the app (briefing serve, pid {app.pid}) holds the store: `{op}` runs in the app")
-                return from_app(call_app(app, op, payload))
+                return from_app(call_app(app, op, payload, on_progress))
             holder = busy.holder or LockHolder()
             waited = time.monotonic() - started
             if holder.pid == os.getpid():  # open in this very process under other settings: no use waiting
@@ -595,18 +670,48 @@ def ingest(settings: Settings, paths: Sequence[Path], *, prune: bool) -> Output:
     # as given (files that exist are reported resolved either way), so map those back.
     given = {os.path.abspath(p): str(p) for p in paths if not Path(p).exists()}
 
+    bar = _AppIngestBar()
+
     def from_app(result: dict[str, Any]) -> Output:
+        bar.close()
         for s in result.get("skipped", []):
             s["path"] = given.get(s.get("path", ""), s.get("path", ""))
         return ingest_output(IngestSummary(**result))
 
-    return run(
-        settings,
-        "ingest",
-        {"paths": [os.path.abspath(p) for p in paths], "prune": prune},
-        lambda: ingest_output(do_ingest(settings, paths, prune, progress=True)),
-        from_app,
-    )
+    try:
+        return run(
+            settings,
+            "ingest",
+            {"paths": [os.path.abspath(p) for p in paths], "prune": prune},
+            lambda: ingest_output(do_ingest(settings, paths, prune, progress=True)),
+            from_app,
+            on_progress=bar,
+        )
+    finally:
+        bar.close()
+
+
+class _AppIngestBar:
+    """The bar a direct ``briefing ingest`` draws, drawn from the progress the app reports."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, progress: dict[str, Any]) -> None:
+        from index.progress import progress_bar
+
+        if self.bar is None:
+            if not progress.get("units_total"):
+                return  # the direct path shows no bar when nothing is to be embedded either
+            self.bar = progress_bar(int(progress["units_total"]))
+        if progress.get("doc_id"):
+            self.bar.set_postfix_str(str(progress["doc_id"])[:40], refresh=False)
+        self.bar.update(int(progress["units_done"]) - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def delete(settings: Settings, doc_ids: Sequence[str]) -> Output:

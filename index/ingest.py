@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from corpus.models import Document, ReadError
 from corpus.readers.common import LimitExceeded, ReadLimits, check_text_chars, over_limit
 from corpus.settings import Settings
 from index.chunking import CHUNK, SENTENCE, document_units, node_payload
+from index.progress import ProgressListener, _listener, _start_progress, progress_bar
 from index.store.base import ChunkRecord, VectorStore
 from index.units import MOTION_KINDS, join_statuses
 
@@ -175,29 +175,22 @@ def _is_under(path: Path, roots: list[Path]) -> bool:
     return any(path == r or path.is_relative_to(r) for r in roots)
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        unit="chunk",
-        desc="ingest",
-        file=sys.stderr,
-        disable=not enabled,
-        dynamic_ncols=True,
-        smoothing=0.1,
-    )
-
-
 def ingest_documents(
     items: Iterable[Document | ReadError],
     settings: Settings,
     *,
     progress: bool = True,
     prune_roots: list[Path] | None = None,
+    on_progress: ProgressListener | None = None,
 ) -> IngestSummary:
-    """Ingest already-read documents (the app's uploads use this too); see the module docstring."""
+    """Ingest already-read documents (the app's uploads use this too); see the module docstring.
+
+    ``progress`` shows a bar on stderr; ``on_progress`` (or, without it, the listener of an enclosing
+    ``reporting_progress``) is called with an ``IngestProgress`` at the start, at each document, after
+    each slice the model embeds, and once at the end (with everything done)."""
     from index.search import get_index
+
+    listener = on_progress or _listener.get()
 
     started = time.monotonic()
     summary = IngestSummary()
@@ -249,16 +242,21 @@ def ingest_documents(
 
         # Smallest first: a large document (within the limits) must not keep the small ones after it waiting.
         todo.sort(key=lambda t: len(t[1]))
-        bar = _progress(sum(len(n) for _, n in todo), progress and bool(todo))  # chunks and sentences
+        bar = progress_bar(sum(len(n) for _, n in todo), progress and bool(todo))  # chunks and sentences
+        tracker = _start_progress(todo, idx, listener, started) if listener is not None else None
         try:
             for doc, nodes in todo:
                 bar.set_postfix_str(doc.id[:40], refresh=False)
+                if tracker is not None:
+                    tracker.begin(doc)
                 done = 0
 
-                def advance(n: int) -> None:
+                def advance(part: Sequence[Any], by_model: bool) -> None:
                     nonlocal done
-                    done += n
-                    bar.update(n)
+                    done += len(part)
+                    bar.update(len(part))
+                    if tracker is not None:
+                        tracker.advance(part, by_model)
 
                 try:
                     embedded = _write_document(doc, nodes, idx, manifest, model, advance)
@@ -267,12 +265,16 @@ def ingest_documents(
                         {"path": doc.path, "reason": f"indexing failed: {type(e).__name__}: {e}"}
                     )
                     bar.update(len(nodes) - done)
+                    if tracker is not None:
+                        tracker.end(nodes, failed=True)
                     continue
                 summary.embedded += embedded
                 if doc.id in recorded:
                     summary.replaced += 1
                 else:
                     summary.added += 1
+                if tracker is not None:
+                    tracker.end(nodes, failed=False)
         finally:
             bar.close()
 
@@ -293,6 +295,9 @@ def ingest_documents(
         summary.joined = join_statuses(idx, manifest.units)
         if summary.joined:
             idx.changed()
+
+        if tracker is not None:
+            tracker.finish()
 
     summary.seconds = time.monotonic() - started
     return summary
@@ -366,33 +371,47 @@ def _derived_chunks(nodes: list) -> dict[int, list[int]]:
     }
 
 
-def _write_document(
-    doc: Document, nodes: list, idx: Any, manifest: Manifest, model: str, advance: Callable[[int], Any]
-) -> int:
-    """Embed, replace in the store, flush, then record. Returns how many texts the model embedded."""
-    misses_before = idx.embedder.misses
-    dense: list[list[float]] = [[] for _ in nodes]
+def _embedding_slices(nodes: list, settings: Settings) -> tuple[dict[int, list[int]], list[list[int]]]:
+    """The chunks whose vector derives from their sentences' (chunk node index -> its sentences' indexes),
+    and the slices of node indexes that are embedded, in this order."""
     # With chunk_vectors = "sentences" a chunk's vector is the mean of its sentences' (length-weighted):
     # the model reads each text once. Chunks without sentences of their own are embedded as themselves.
-    derived = _derived_chunks(nodes) if idx.settings.chunk_vectors == "sentences" else {}
+    derived = _derived_chunks(nodes) if settings.chunk_vectors == "sentences" else {}
     todo = [i for i in range(len(nodes)) if i not in derived]
     # Embed in slices so the progress bar moves within long documents (a debate has ~1,500 units), in
     # order of length so that each slice batches texts of about one size (sentences with sentences).
     order = sorted(todo, key=lambda i: len(nodes[i].text))
-    step = max(64, 4 * idx.settings.embedding_batch_size)
-    for start in range(0, len(order), step):
-        part = order[start : start + step]
+    step = max(64, 4 * settings.embedding_batch_size)
+    return derived, [order[start : start + step] for start in range(0, len(order), step)]
+
+
+def _write_document(
+    doc: Document,
+    nodes: list,
+    idx: Any,
+    manifest: Manifest,
+    model: str,
+    advance: Callable[[Sequence[Any], bool], Any],
+) -> int:
+    """Embed, replace in the store, flush, then record. Returns how many texts the model embedded.
+
+    ``advance(nodes, by_model)`` is told of each slice of nodes that has its vector: through the embedder
+    (``by_model``; from its cache or the model) or derived from other vectors."""
+    misses_before = idx.embedder.misses
+    dense: list[list[float]] = [[] for _ in nodes]
+    derived, slices = _embedding_slices(nodes, idx.settings)
+    for part in slices:
         vecs = idx.embedder.embed_documents(
             [nodes[i].text for i in part], titles=[nodes[i].metadata["embed_title"] for i in part]
         )
         for i, v in zip(part, vecs, strict=True):
             dense[i] = v
-        advance(len(part))
+        advance([nodes[i] for i in part], True)
     for i, parts in derived.items():
         weights = np.array([len(nodes[j].text.split()) for j in parts], dtype=np.float32)
         mean = (np.asarray([dense[j] for j in parts], dtype=np.float32) * weights[:, None]).sum(axis=0)
         dense[i] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).tolist()
-    advance(len(derived))
+    advance([nodes[i] for i in derived], False)
     embedded = idx.embedder.misses - misses_before
     # Motions voted on in documents indexed earlier get their status now (the join covers later votes).
     units = [n for n in nodes if n.metadata["unit"] not in (CHUNK, SENTENCE)]
@@ -426,10 +445,14 @@ def _write_document(
 
 
 def ingest_paths(
-    paths: list[Path], settings: Settings, progress: bool = True, prune: bool = False
+    paths: list[Path],
+    settings: Settings,
+    progress: bool = True,
+    prune: bool = False,
+    on_progress: ProgressListener | None = None,
 ) -> IngestSummary:
     """Read PATHS (files or folders) and ingest them incrementally; ``prune`` deletes documents whose files
-    under the given folders are gone."""
+    under the given folders are gone. ``on_progress``: see ``ingest_documents``."""
     from corpus.loader import load_paths
 
     missing = [p for p in paths if not Path(p).exists()]
@@ -439,7 +462,9 @@ def ingest_paths(
     present = [Path(p) for p in paths if Path(p).exists()]
     if present:
         items.extend(load_paths(present, settings))
-    return ingest_documents(items, settings, progress=progress, prune_roots=present if prune else None)
+    return ingest_documents(
+        items, settings, progress=progress, prune_roots=present if prune else None, on_progress=on_progress
+    )
 
 
 def delete_documents(ids: list[str], settings: Settings) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -371,6 +372,67 @@ def test_upload_pdf_then_ask_about_its_fact(
     page.get_by_role("tab", name="Vragen").click()
     _ask(page, "Hoeveel geld trekt het ministerie uit voor de proef met drones?")
     assert "4,7 miljoen" not in _bot_text(page).split("proef met drones?")[-1]
+    page.context.close()
+
+
+# Every text the upload's progress bars show (one per output component), in the order they first appear,
+# recorded as the page changes them (a MutationObserver runs before the next paint): what the user saw,
+# without sampling it at some moment.
+RECORD_PROGRESS_JS = """
+() => {
+  window.__progress = [];
+  const seen = () => document.querySelectorAll('.progress-level-inner').forEach((el) => {
+    const text = el.textContent.replace(/\\s+/g, ' ').trim();
+    if (text && !window.__progress.includes(text)) window.__progress.push(text);
+  });
+  new MutationObserver(seen).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_upload_shows_progress_within_the_file_with_time_left(
+    browser, app_url: str, app_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 12: while one file is indexed the bar says how far it is and about how long it still takes."""
+    import random
+
+    from tests.test_ingest_progress import nota_text
+
+    # Random amounts: no vector is in the shared cache, so the model really works. Nine sections are two
+    # slices of the model (64 texts each): the estimate made after the first shows while the second runs.
+    doc = tmp_path / "voortgang-nota.txt"
+    doc.write_text(nota_text(random.Random(), 9), encoding="utf-8")
+
+    page = _login(browser, app_url, "intern")
+    page.get_by_role("tab", name="Documenten").click()
+    page.evaluate(RECORD_PROGRESS_JS)
+    page.locator("#upload input[type=file]").set_input_files(str(doc))
+    page.locator("#upload-knop").click()
+    result = page.locator("#upload-resultaat")
+    result.locator("td.upload-status").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert result.locator("td.upload-status").all_inner_texts() == ["geïndexeerd"], result.inner_text()
+
+    seen: list[str] = page.evaluate("window.__progress")
+    # The bar's text is the description, then Gradio's " - 45.0%".
+    counts = re.compile(r"Indexeren: voortgang-nota\.txt — (\d+) van (\d+) fragmenten, (.+?)(?: - [\d.]+%)?$")
+    steps = [(int(m[1]), int(m[2]), m[3]) for t in seen if (m := counts.search(t))]
+    assert steps, seen
+    assert len({total for _, total, _ in steps}) == 1, seen
+    assert [done for done, _, _ in steps] == sorted(done for done, _, _ in steps), seen
+    # Within the file: part of its texts done, with the time left in words. (The final state is the result
+    # table above: the last reports follow each other too fast to be sure each is drawn.)
+    during = [state for done, total, state in steps if 0 < done < total]
+    time_left = re.compile(r"nog (ongeveer \d+ (seconden|min)|ongeveer \d+ uur( \d+ min)?|enkele seconden)")
+    assert any(time_left.fullmatch(s) for s in during), seen
+
+    # Leave the module's store as it was for the tests after this one.
+    page.locator("#verwijder-keuze input").click()
+    page.get_by_role("option", name="voortgang-nota", exact=False).click()
+    page.locator("#verwijder-knop").click()
+    page.locator("#verwijder-resultaat", has_text="Verwijderd: voortgang-nota").wait_for()
+    assert not list(app_settings.uploads_path.glob("voortgang-nota*"))
     page.context.close()
 
 
