@@ -30,7 +30,14 @@ from assistant.conversation import Conversation
 from assistant.decide import Decision, decide
 from assistant.injection import flags as passage_flags
 from assistant.models import ANSWER_TEXT, Answer, AnswerSentence, Source
-from assistant.motions import FINAL_STATUSES, about_motions, asks_other_stuk, choose, motion_answer
+from assistant.motions import (
+    FINAL_STATUSES,
+    about_motions,
+    asks_other_stuk,
+    choose,
+    motion_answer,
+    speaks_of_proposal,
+)
 from assistant.select import Candidate, select
 from assistant.support import Support, SupportChecker
 from corpus.dutch import question_type
@@ -357,13 +364,18 @@ class Assistant:
 
     def retrieve(self, question: str, filters: dict[str, Any] | None, access: list[str] | None) -> Evidence:
         evidence = self._evidence(question, filters, access)
-        if about_motions(question) and not asks_other_stuk(question):
+        named, proposal = about_motions(question), speaks_of_proposal(question)
+        if (named or proposal) and not asks_other_stuk(question):
+            c = self.config.compose
             motions, votes, chunks = self.searcher.motion_evidence(
-                question, k=self.config.compose.motion_candidates, filters=filters, access=access
+                question, k=c.motion_candidates, filters=filters, access=access
             )
-            evidence = evidence.model_copy(
-                update={"motions": motions, "votes": votes, "motion_chunks": chunks}
-            )
+            best_passage = max(evidence.chunk_similarity.values(), default=0.0)
+            best_motion = max((m.score for m in motions), default=0.0)
+            if named or best_motion >= best_passage - c.proposal_gap:
+                evidence = evidence.model_copy(
+                    update={"motions": motions, "votes": votes, "motion_chunks": chunks}
+                )
         return evidence
 
     def _evidence(self, question: str, filters: dict[str, Any] | None, access: list[str] | None) -> Evidence:

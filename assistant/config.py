@@ -68,6 +68,11 @@ class ComposeConfig(BaseModel):
     motion_candidates: int = 12
     motion_margin: float = 0.05
     motion_list_max: int = 8
+    # A question that speaks of a bare "voorstel" (not a wetsvoorstel: Dutch compounds are one word) is about
+    # motions when the best motion found is within this cosine of the best passage: in a debate, "het
+    # voorstel van X" is usually X's motion or amendment, elsewhere it is a bill or the cabinet's plan, and
+    # then no motion comes close. Fitted on dev (``eval/calibrate.py fit_proposal_gap``).
+    proposal_gap: float = 0.1
 
 
 class Fitted(BaseModel):

@@ -32,14 +32,16 @@ _ASKS_OUTCOME = re.compile(
     re.IGNORECASE,
 )
 _ASKS_LIST = re.compile(
-    r"\b(?:welke|alle|overzicht|which)\s+(?:\w+\s+)?(?:moties|amendementen|motions)\b", re.I
+    r"\b(?:welke|alle|overzicht|which)\s+(?:\w+\s+)?(?:moties|amendementen|motions|voorstellen)\b", re.I
 )
 _NAMED = re.compile(
     r"\b(?:motie|amendement)-([A-Z\u00c0-\u024f][\w\u00c0-\u024f'-]*(?:/[A-Z\u00c0-\u024f][\w\u00c0-\u024f'-]*)*)"
 )
 _TURN_PREFIX = re.compile(r"^(?:De\s+voorzitter|Voorzitter|[A-Z][^.:\n]{1,60}\([^)]{1,20}\)):\s+")
 FINAL_STATUSES = ("aangenomen", "verworpen", "ingetrokken", "vervallen")
-_PLURAL = re.compile(r"(?<!e)(?<!pro)moties\b|amendementen\b|\bmotions\b|\bamendments\b", re.IGNORECASE)
+_PLURAL = re.compile(
+    r"(?<!e)(?<!pro)moties\b|amendementen\b|\bmotions\b|\bamendments\b|\bvoorstellen\b", re.IGNORECASE
+)
 _OTHER_STUK = re.compile(
     r"\b(?:welke|welk|wat\s+voor)\s+(?:\w+\s+){0,3}?(?:brief|brieven|kamerbrief|stuk|stukken|document|"
     r"documenten|reactie|nota|rapport|letter|document)\b|\bingekomen\b",
@@ -50,6 +52,16 @@ _CHAIR_LINES = re.compile(r"voorgesteld\s+door|krijgt\s+nr\.", re.IGNORECASE)
 
 def about_motions(question: str) -> bool:
     return bool(_ABOUT_MOTIONS.search(question))
+
+
+# "het voorstel van Kops", "welke voorstellen": whole words only, so "wetsvoorstel" and "begrotingsvoorstel"
+# (one word in Dutch) never match.
+_PROPOSAL = re.compile(r"\bvoorstel(?:len)?\b", re.IGNORECASE)
+
+
+def speaks_of_proposal(question: str) -> bool:
+    """The question says "voorstel" where it may mean a motion; the evidence decides (``proposal_gap``)."""
+    return bool(_PROPOSAL.search(question)) and not about_motions(question)
 
 
 def asks_outcome(question: str) -> bool:

@@ -13,7 +13,8 @@ What is fitted, all on ``dev`` items only (originals and paraphrase twins; test 
    ``MAX_FALSE_ABSTENTION`` of the answerable ones; ``decide.none_below`` at the 2nd percentile of the
    best passage's similarity over the answerable dev items.
 4. ``compose``: the probability cut-offs for the direct answer and the points, by grid search for the
-   highest key-fact recall of the composed answers (with a small cost per word).
+   highest key-fact recall of the composed answers (with a small cost per word); the motion list margin;
+   and how close a motion must come for a question saying "voorstel" to be taken as about motions.
 Steps 3 and 4 use out-of-fold probabilities (5 folds by source document), so the thresholds are set on
 probabilities like those of questions the scorer has not seen. Everything is deterministic: a rerun on the
 same corpus and gold set writes the same values (up to bf16 rounding of freshly computed embeddings).
@@ -258,6 +259,47 @@ def fit_motion_margin(items: Sequence[Any], settings: Settings, compose: Any, lo
     return compose.model_copy(update={"motion_margin": best})
 
 
+PROPOSAL_GAPS = [round(0.01 * i, 2) for i in range(31)]
+
+
+def fit_proposal_gap(items: Sequence[Any], settings: Settings, compose: Any, log=print) -> Any:
+    """How far below the best passage the best motion may lie for a question that says "voorstel" to be
+    answered as a motion question: the value (smallest on ties) that classifies the dev questions saying
+    "voorstel" best. A question counts as about motions when its original wording (a paraphrase twin's
+    original) names motions, or when a motion or amendment is among its must-cite stukken."""
+    from assistant.motions import about_motions, asks_other_stuk, speaks_of_proposal
+    from index.search import Searcher
+    from index.units import list_motions
+
+    by_id = {i.id: i for i in items}
+    searcher = Searcher(settings)
+    motion_ids = {m.id for m in list_motions(settings, limit=100_000)}
+    cases: list[tuple[float, bool]] = []
+    for item in items:
+        q = item.question
+        if not speaks_of_proposal(q) or asks_other_stuk(q):
+            continue
+        original = by_id.get(getattr(item, "paraphrase_of", None) or "", item)
+        label = about_motions(original.question) or bool(set(item.must_cite) & motion_ids)
+        motions, _, _ = searcher.motion_evidence(q, k=compose.motion_candidates)
+        evidence = searcher.evidence(q, k=8)
+        gap = max(evidence.chunk_similarity.values(), default=0.0) - max(
+            (m.score for m in motions), default=0.0
+        )
+        cases.append((gap, label))
+    if not cases:
+        return compose
+
+    def accuracy(g: float) -> float:
+        return sum((gap <= g) == label for gap, label in cases) / len(cases)
+
+    best = max(PROPOSAL_GAPS, key=lambda g: (round(accuracy(g), 6), -g))
+    log(
+        f"  motions: 'voorstel' means motions within {best:.2f} (accuracy {accuracy(best):.2f} on {len(cases)} dev questions)"
+    )
+    return compose.model_copy(update={"proposal_gap": best})
+
+
 def calibrate(corpus: list[Path], settings: Settings, out: Path = CONFIG_FILE, log=print) -> AnswerConfig:
     from eval.run import prepare_store
 
@@ -284,6 +326,7 @@ def calibrate(corpus: list[Path], settings: Settings, out: Path = CONFIG_FILE, l
     config.decide = fit_decide(rows, config.decide, log=log)
     config.compose = fit_compose(rows, config.compose, log=log)
     config.compose = fit_motion_margin(items, store_settings, config.compose, log=log)
+    config.compose = fit_proposal_gap(items, store_settings, config.compose, log=log)
     config.fitted = Fitted(
         split="dev",
         date=date.today().isoformat(),

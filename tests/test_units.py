@@ -283,6 +283,24 @@ def test_moties_cli_lists_filters_and_answers_cite_the_motion(tmp_path: Path, se
     assert answer.cited_display["99002-12"] == "Kamerstukken II 2019/20, 99002, nr. 12"
     assert any(u["id"] == "99002-12" for s in answer.sources for u in s.units)
 
+    # The same question in an official's words, "voorstel" for the motion: the motion comes close enough.
+    answer = Assistant(settings).ask(
+        "Is het voorstel over gedeelde proefvoorzieningen voor jonge boeren aangenomen?"
+    )
+    assert "99002-12" in answer.cited_kamerstukken, answer.answer
+    assert "verworpen" in answer.direct
+
+
+def test_voorstel_may_mean_a_motion_but_a_wetsvoorstel_never_does() -> None:
+    from assistant.motions import asks_list, speaks_of_proposal
+
+    assert speaks_of_proposal("Welke partijen steunden het voorstel van Kops?")
+    assert speaks_of_proposal("Welke voorstellen deed de SP in het debat?")
+    assert asks_list("Welke voorstellen deed de SP in het debat?")
+    assert not speaks_of_proposal("Is het wetsvoorstel over de huurtoeslag aangenomen?")
+    assert not speaks_of_proposal("Wat zei de minister over het initiatiefwetsvoorstel?")
+    assert not speaks_of_proposal("Is de motie-Kops over het voorstel aangenomen?")  # already about motions
+
 
 _MOTION_WORDS = re.compile(r"(?<!e)(?<!pro)moties?\b|amendement(en)?\b", re.IGNORECASE)
 
