@@ -60,7 +60,7 @@ BENCHES = [
     Bench("levers", "Embedding levers", ["bench/bench_levers.py"], 11 * 60, "2, 4"),
     Bench(
         "scale",
-        "Latency and memory at 1k–100k points",
+        "Latency and memory at 1k–100k chunks",
         ["bench/bench_scale.py", "--corpus", "{corpus}"],
         15 * 60,
         "3, 4",
