@@ -333,9 +333,10 @@ KINDS = ["edge", "qdrant"]
 
 
 def _open(kind: str, path: Path, dim: int = DIM) -> VectorStore:
+    ef = Settings().hnsw_ef  # the product's search width, so the HNSW path runs as in the product
     if kind == "edge":
-        return EdgeStore(path, dim=dim)
-    return QdrantStore(path=path, collection="conformance", dim=dim)
+        return EdgeStore(path, dim=dim, hnsw_ef=ef)
+    return QdrantStore(path=path, collection="conformance", dim=dim, hnsw_ef=ef)
 
 
 @pytest.fixture(params=KINDS)
@@ -667,7 +668,7 @@ def test_edge_store_is_single_process(tmp_path: Path) -> None:
 
 
 def test_edge_optimize_keeps_results(tmp_path: Path, data: Data) -> None:
-    s = EdgeStore(tmp_path / "opt", dim=DIM)
+    s = _open("edge", tmp_path / "opt")
     try:
         s.add(data.records)
         before = [[h.id for h in s.query(**data.q(q), limit=3)] for q in QUERIES]

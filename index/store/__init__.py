@@ -45,7 +45,7 @@ def open_store(settings: Settings) -> VectorStore:
     if settings.store == "edge":
         from index.store.edge import EdgeStore
 
-        return EdgeStore(settings.store_path / "edge", dim=settings.embedding_dim)
+        return EdgeStore(settings.store_path / "edge", dim=settings.embedding_dim, hnsw_ef=settings.hnsw_ef)
     if settings.store == "qdrant":
         from index.store.qdrant import QdrantStore
 
@@ -58,6 +58,7 @@ def open_store(settings: Settings) -> VectorStore:
             path=path if settings.qdrant_url is None else None,
             collection=settings.collection,
             dim=settings.embedding_dim,
+            hnsw_ef=settings.hnsw_ef,
         )
     raise ValueError(f"unknown store {settings.store!r}")
 

@@ -74,9 +74,10 @@ class EdgeStore(QueriesInBatches):
     the engine is called, and a busy store raises ``StoreBusyError`` without the engine ever touching it.
     """
 
-    def __init__(self, path: Path | str, dim: int = 768) -> None:
+    def __init__(self, path: Path | str, dim: int = 768, hnsw_ef: int | None = None) -> None:
         self.path = Path(path)
         self.dim = dim
+        self.hnsw_ef = hnsw_ef
         # Lock first, engine second: Edge 0.9's own refusal ("WouldBlock" on the WAL) comes only after it
         # has opened the shard's files, and that alone breaks the holder's next flush. A refused opener
         # must not get that far.
@@ -183,7 +184,7 @@ class EdgeStore(QueriesInBatches):
             return None
         dense, sparse, mode = spec.dense, spec.sparse, spec.mode
         fetch = spec.limit + TIE_MARGIN
-        params = qe.SearchParams(exact=True) if spec.exact else None
+        params = qe.SearchParams(exact=True) if spec.exact else qe.SearchParams(hnsw_ef=self.hnsw_ef)
         dense_q = qe.Query.Nearest(list(dense), using=DENSE_VECTOR) if dense is not None else None
         # An empty sparse vector (a query of only stopwords) can match nothing: leave it out.
         sparse_q = (

@@ -68,9 +68,11 @@ class QdrantStore(QueriesInBatches):
         path: Path | str | None = None,
         collection: str = "briefing",
         dim: int = 768,
+        hnsw_ef: int | None = None,
     ) -> None:
         self.collection = collection
         self.dim = dim
+        self.hnsw_ef = hnsw_ef
         self._closed = False
         if url is not None:
             self._where = url
@@ -177,7 +179,7 @@ class QdrantStore(QueriesInBatches):
             else None
         )
         common: dict[str, Any] = {"limit": spec.limit + TIE_MARGIN, "filter": flt, "with_payload": True}
-        params = models.SearchParams(exact=True) if spec.exact else None
+        params = models.SearchParams(exact=True) if spec.exact else models.SearchParams(hnsw_ef=self.hnsw_ef)
         if mode == "dense":
             if dense_q is None:
                 raise ValueError("mode 'dense' needs a dense query vector")
