@@ -49,10 +49,12 @@ calibrate: models
 
 # Issue 12's benchmarks in sequence (≤ 30 minutes), then docs/performance.md rewritten from build/bench/*.json.
 bench: models
+	$(BIN)/pip install --quiet -e '.[dev,bench]'  # the levers bench's OpenVINO/NNCF/ONNX Runtime
 	$(BIN)/python bench/run_all.py --corpus $(SHARED)/corpus
 
 # The scale bench with 1M points (hours; not part of `make bench`), then docs/performance.md rewritten.
 bench-large: models
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run_all.py --large --corpus $(SHARED)/corpus
 
 # 20 simulated users asking through the running app for 60 s while an ingest runs through it (issue 11).

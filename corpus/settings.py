@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 16
     # "auto" picks bfloat16 where the CPU has native bf16 (avx512_bf16/amx), else float32.
     embedding_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
+    # "openvino" runs the same model exported to OpenVINO (`pip install -e '.[perf]'`; exported once by
+    # `briefing models install`, else on first use); same vectors up to bf16 noise. bench/bench_levers.py.
+    embedding_backend: Literal["torch", "openvino"] = "torch"
     # Vectors cached by (model, chunk hash); default: $home/cache/embeddings.sqlite.
     embedding_cache: Path | None = None
 

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -22,7 +23,16 @@ from typing import Any
 import numpy as np
 
 from corpus.settings import Settings
-from index.models_install import ModelNotAvailableError, read_marker, resolve_model_path, sha256_file
+from index.models_install import (
+    OPENVINO_XML,
+    ModelNotAvailableError,
+    export_openvino,
+    openvino_dir,
+    read_marker,
+    resolve_model_path,
+    sha256_file,
+    tokenize_for_graph,
+)
 
 # Must be set before huggingface_hub is imported: its constants read the environment once. setdefault, so
 # a deployment with a reachable hub can still opt in with HF_HUB_OFFLINE=0.
@@ -37,9 +47,9 @@ USE_TITLES = False
 
 _TITLE_SLOT = "title: none"
 _load_lock = threading.Lock()
-# One loaded model per (resolved path, dtype) per process; Embedder objects are cheap views on it.
-_models: dict[tuple[str, str], Any] = {}
-_encode_locks: dict[tuple[str, str], threading.Lock] = {}
+# One loaded model per (resolved path, dtype, backend) per process; Embedder objects are cheap views on it.
+_models: dict[tuple[str, str, str], Any] = {}
+_encode_locks: dict[tuple[str, str, str], threading.Lock] = {}
 _fingerprints: dict[tuple[str, int, int], str] = {}
 
 
@@ -112,6 +122,7 @@ class Embedder:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.dtype = resolve_dtype(settings.embedding_dtype)
+        self.backend = settings.embedding_backend
         self.batch_size = settings.embedding_batch_size
         self.use_titles = USE_TITLES
 
@@ -156,7 +167,8 @@ class Embedder:
     def model_id(self) -> str:
         """Stable id for caches and stores: name@first 12 hex of the weights' sha256 (+ /d<dim> if truncated).
 
-        The dtype is deliberately not part of it: bf16 and fp32 vectors live in one space (same rankings).
+        The dtype and the backend are deliberately not part of it: bf16 and fp32 vectors, from torch or from
+        the OpenVINO export, live in one space (same rankings; bench/bench_levers.py measures how close).
         """
         if self._folder is None:
             name, fp = self.path, "hub"
@@ -190,8 +202,8 @@ class Embedder:
     # --- the model --------------------------------------------------------------------------------------
 
     @property
-    def _key(self) -> tuple[str, str]:
-        return (self.path, self.dtype)
+    def _key(self) -> tuple[str, str, str]:
+        return (self.path, self.dtype, self.backend)
 
     @property
     def loaded(self) -> bool:
@@ -213,6 +225,20 @@ class Embedder:
                 f"no sentence-transformers model at {self._folder} (embedding_model="
                 f"{self.settings.embedding_model!r}); run `briefing models install`"
             )
+        if self.backend == "openvino":
+            if self._folder is None:
+                raise ModelNotAvailableError(
+                    f"embedding_backend 'openvino' needs a local model folder, not the hub id {self.path!r}"
+                )
+            weights = _weights_fingerprint(self._folder)
+            # `briefing models install` exports once; a model installed before the switch is exported here.
+            ir = export_openvino(
+                self._folder,
+                openvino_dir(self.settings.models, self._folder, weights),
+                weights,
+                log=lambda m: print(m, file=sys.stderr),
+            )
+            return OpenVINOEncoder(self._folder, ir, self.dtype)
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -258,6 +284,57 @@ class Embedder:
 
     def embed_query(self, text: str, task: str | None = None) -> list[float]:
         return self.encode([text], [self.query_prompt(task)], "query")[0].tolist()
+
+
+class OpenVINOEncoder:
+    """The model's OpenVINO export (``index.models_install.export_openvino``) behind the calls ``Embedder``
+    makes of a SentenceTransformer: same tokenizer, prompts, truncation and normalised output.
+
+    bf16 runs where the CPU has it (``resolve_dtype``), as torch does. Not thread-safe: ``Embedder.encode``
+    holds its lock around every call.
+    """
+
+    def __init__(self, model_folder: Path, ir_folder: Path, dtype: str):
+        import openvino as ov
+        from transformers import AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_folder))
+        st_cfg = _read_json(model_folder / "sentence_bert_config.json") or {}
+        self.max_seq_length = int(st_cfg.get("max_seq_length") or self.tokenizer.model_max_length)
+        self.prompts: dict[str, str] = dict(
+            (_read_json(model_folder / "config_sentence_transformers.json") or {}).get("prompts") or {}
+        )
+        hint = "bf16" if dtype == "bfloat16" else "f32"
+        self._compiled = ov.Core().compile_model(
+            str(ir_folder / OPENVINO_XML), "CPU", {"INFERENCE_PRECISION_HINT": hint}
+        )
+        self._request = self._compiled.create_infer_request()
+        self._output = self._compiled.output(0)
+
+    def get_embedding_dimension(self) -> int:
+        return int(self._output.get_partial_shape()[1].get_length())
+
+    def _encode(self, texts: Sequence[str], prompt: str, truncate_dim: int | None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, truncate_dim or self.get_embedding_dimension()), dtype=np.float32)
+        inputs = tokenize_for_graph(self.tokenizer, [prompt + t for t in texts], self.max_seq_length)
+        vecs = np.array(self._request.infer(inputs)[self._output], dtype=np.float32)
+        if truncate_dim:
+            vecs = vecs[:, :truncate_dim]
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
+    def encode_document(
+        self, texts: Sequence[str], prompt: str | None = None, truncate_dim: int | None = None, **_: Any
+    ) -> np.ndarray:
+        """``SentenceTransformer.encode_document``'s contract for what Embedder asks (batching is the caller's)."""
+        return self._encode(
+            texts, self.prompts.get("document", "") if prompt is None else prompt, truncate_dim
+        )
+
+    def encode_query(
+        self, texts: Sequence[str], prompt: str | None = None, truncate_dim: int | None = None, **_: Any
+    ) -> np.ndarray:
+        return self._encode(texts, self.prompts.get("query", "") if prompt is None else prompt, truncate_dim)
 
 
 # Words per batch: ``batch_size`` passages of a full chunk (~230 words). Short texts (sentences) go in
@@ -420,11 +497,13 @@ _embedders_lock = threading.Lock()
 
 
 def get_embedder(settings: Settings) -> CachedEmbedder:
-    """One CachedEmbedder per configuration per process; the model under it is shared per (path, dtype)."""
+    """One CachedEmbedder per configuration per process; the model under it is shared per (path, dtype,
+    backend)."""
     path = resolve_model_path(settings)
     key = (
         path,
         resolve_dtype(settings.embedding_dtype),
+        settings.embedding_backend,
         settings.embedding_dim,
         settings.embedding_batch_size,
         str(cache_path(settings).resolve()),
