@@ -84,6 +84,10 @@ class QdrantStore(QueriesInBatches):
         else:
             self._where = "local::memory:"
             self.client = QdrantClient(":memory:")
+        # Local mode searches by brute force and warns on every query that search params have no effect.
+        self._hnsw_params = (
+            models.SearchParams(hnsw_ef=hnsw_ef) if url is not None and hnsw_ef is not None else None
+        )
         self._ensure_collection()
 
     def _ensure_collection(self) -> None:
@@ -179,7 +183,7 @@ class QdrantStore(QueriesInBatches):
             else None
         )
         common: dict[str, Any] = {"limit": spec.limit + TIE_MARGIN, "filter": flt, "with_payload": True}
-        params = models.SearchParams(exact=True) if spec.exact else models.SearchParams(hnsw_ef=self.hnsw_ef)
+        params = models.SearchParams(exact=True) if spec.exact else self._hnsw_params
         if mode == "dense":
             if dense_q is None:
                 raise ValueError("mode 'dense' needs a dense query vector")
