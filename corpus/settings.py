@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,9 +71,10 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 16
     # "auto" picks bfloat16 where the CPU has native bf16 (avx512_bf16/amx), else float32.
     embedding_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
-    # "openvino" runs the same model exported to OpenVINO (`pip install -e '.[perf]'`; exported once by
-    # `briefing models install`, else on first use); same vectors up to bf16 noise. bench/bench_levers.py.
-    embedding_backend: Literal["torch", "openvino"] = "torch"
+    # "openvino" (default) runs the same model exported to OpenVINO: exported once by `briefing models
+    # install` (else on first use), same vectors as torch up to bf16 noise, 2.5x the model's ingest work at
+    # nDCG@10 +0.002 (bench/bench_levers.py). "torch" runs it through sentence-transformers.
+    embedding_backend: Literal["torch", "openvino"] = "openvino"
     # Vectors cached by (model, chunk hash); default: $home/cache/embeddings.sqlite.
     embedding_cache: Path | None = None
 
@@ -158,6 +159,14 @@ class Settings(BaseSettings):
         if toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
+
+    @field_validator("home", "models", "embedding_cache", "qdrant_path", mode="after")
+    @classmethod
+    def _absolute(cls, path: Path | None) -> Path | None:
+        # One spelling per folder: `--home h`, `./h` and `/abs/h` name the same store, lock, manifest and
+        # in-process index (keyed by path), whatever the working directory of a later command. Links are
+        # kept (abspath, not realpath): the user's spelling of a linked folder stays theirs.
+        return None if path is None else Path(os.path.abspath(os.path.expanduser(path)))
 
     # Derived locations, all under `home`.
     @property

@@ -498,7 +498,7 @@ def export_openvino(model_folder: Path, dest: Path, weights_sha256: str, log: Lo
             import openvino as ov
         except ImportError as e:
             raise ModelInstallError(
-                "embedding_backend 'openvino' needs the openvino package: pip install -e '.[perf]'"
+                "embedding_backend 'openvino' needs the openvino package: pip install -e . (openvino is a dependency), or embedding_backend = 'torch'"
             ) from e
         import warnings
 
