@@ -30,7 +30,9 @@ from index.store.base import (
     NoMatch,
     QueriesInBatches,
     QuerySpec,
+    StoreBusyError,
     StoreConfigError,
+    StoreLock,
     date_bounds,
     date_to_int,
     documents_from_payloads,
@@ -74,13 +76,26 @@ class QdrantStore(QueriesInBatches):
         self.dim = dim
         self.hnsw_ef = hnsw_ef
         self._closed = False
+        self._lock: StoreLock | None = None
         if url is not None:
             self._where = url
             self.client = QdrantClient(url=url, api_key=api_key)
         elif path is not None:
             self._where = f"local:{path}"
-            Path(path).mkdir(parents=True, exist_ok=True)
-            self.client = QdrantClient(path=str(path))
+            # The same lock as Qdrant Edge's, before the client: local mode's own portalocker refusal comes
+            # after it has opened the folder, and the CLI's "wait or go through the app" needs the holder.
+            self._lock = StoreLock(path)
+            try:
+                self._lock.acquire()
+            except StoreBusyError as e:
+                raise StoreBusyError(
+                    f"{e}; qdrant-client local mode allows one process at a time", e.holder
+                ) from None
+            try:
+                self.client = QdrantClient(path=str(path))
+            except BaseException:
+                self._lock.release()
+                raise
         else:
             self._where = "local::memory:"
             self.client = QdrantClient(":memory:")
@@ -88,7 +103,11 @@ class QdrantStore(QueriesInBatches):
         self._hnsw_params = (
             models.SearchParams(hnsw_ef=hnsw_ef) if url is not None and hnsw_ef is not None else None
         )
-        self._ensure_collection()
+        try:
+            self._ensure_collection()
+        except BaseException:
+            self.close()
+            raise
 
     def _ensure_collection(self) -> None:
         if self.client.collection_exists(self.collection):
@@ -249,7 +268,11 @@ class QdrantStore(QueriesInBatches):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self.client.close()
+            try:
+                self.client.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     @property
     def description(self) -> str:
