@@ -65,11 +65,12 @@ def corpus() -> None:
 @corpus.command("inspect")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per document (a list).")
-def corpus_inspect(paths: tuple[Path, ...], as_json: bool) -> None:
+@click.pass_context
+def corpus_inspect(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Read PATHS (files or folders) and list each document with its metadata and citations."""
     from corpus.inspect import inspect_paths
 
-    records = inspect_paths(list(paths))
+    records = inspect_paths(list(paths), _settings(ctx))
     if as_json:
         _dump(records)
         return
@@ -216,9 +217,10 @@ def moties(
     as_json: bool,
 ) -> None:
     """Motions and amendments in the index: number, indieners, dictum and what became of them."""
-    from index.units import list_motions
+    from assistant import local_api
 
-    found = list_motions(
+    # Here, or in the running app that holds the store (see assistant/local_api.py).
+    out = local_api.moties(
         _settings(ctx),
         dossier=dossier,
         status=status_,
@@ -228,18 +230,10 @@ def moties(
         limit=limit,
     )
     if as_json:
-        _dump([u.to_json() for u in found])
+        _dump(out.data)
         return
-    if not found:
-        click.echo("Geen moties gevonden.")
-    for u in found:
-        who = ", ".join(u.indieners)
-        click.echo(f"{u.title} ({u.citation}) — {u.status or 'uitslag onbekend'}")
-        if who:
-            click.echo(f"   ingediend door {who}" + (f" ({', '.join(u.fracties)})" if u.fracties else ""))
-        if u.dictum:
-            click.echo("   " + u.dictum[:300])
-        click.echo(f"   in: {u.doc_citation}")
+    for line in out.lines:
+        click.echo(line)
 
 
 @main.command()
@@ -300,9 +294,10 @@ def draft(
     as_json: bool,
 ) -> None:
     """Draft a first-pass Kamerbrief text on TOPIC from the indexed stukken."""
-    from assistant.draft import draft_letter
+    from assistant import local_api
 
-    letter = draft_letter(topic, _settings(ctx), engine=engine, filters=_parse_filters(filters))
+    # Here, or in the running app that holds the store (see assistant/local_api.py).
+    letter = local_api.draft(_settings(ctx), topic, engine=engine, filters=_parse_filters(filters))
     if docx_path:
         from assistant.docx_export import write_docx
 

@@ -103,6 +103,27 @@ class Letter:
             "warnings": self.warnings,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Letter:
+        """The letter ``to_json`` describes (the CLI gets a draft made by the running app this way)."""
+        return cls(
+            topic=data["topic"],
+            mode=data["mode"],
+            engine=data["engine"],
+            created=data["created"],
+            sections=[
+                LetterSection(
+                    heading=s["heading"],
+                    paragraphs=[Paragraph(text=p["text"], notes=list(p["notes"])) for p in s["paragraphs"]],
+                )
+                for s in data["sections"]
+            ],
+            notes=[n["text"] for n in sorted(data["notes"], key=lambda n: n["n"])],
+            sources=list(data["sources"]),
+            unsupported=list(data["unsupported"]),
+            warnings=list(data["warnings"]),
+        )
+
     def _body(self, heading: str, note: str) -> list[str]:
         lines = [heading.format(title=self.title), ""]
         if self.mode == "bouwstenen":

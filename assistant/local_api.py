@@ -2,7 +2,8 @@
 
 Qdrant Edge allows one process per store, and the store's lock (``index.store.base.StoreLock``) is taken
 before the engine is touched, so a refused opener changes nothing. ``briefing serve`` holds the store for its
-whole life. The CLI commands that need the store (``status``, ``search``, ``ask``, ``ingest``, ``delete``)
+whole life. The CLI commands that need the store (``status``, ``search``, ``ask``, ``moties``, ``draft``,
+``ingest``, ``delete``)
 decide per call (``run``):
 
 1. **direct**: the store's lock is free: open the store in this process, as before;
@@ -56,7 +57,7 @@ POLL = 0.5
 PING_TIMEOUT = 5.0
 # How long the CLI waits for the app's answer. An ask may load the embedding model first (on 2 busy cores);
 # writes have no limit: an ingest runs as long as it runs, in the app, and must not be abandoned halfway.
-READ_TIMEOUT = {"status": 120.0, "search": 300.0, "ask": 900.0}
+READ_TIMEOUT = {"status": 120.0, "search": 300.0, "ask": 900.0, "moties": 300.0, "draft": 900.0}
 WRITES = ("ingest", "delete")
 
 T = TypeVar("T")
@@ -252,6 +253,19 @@ def search_output(hits: Sequence[Any]) -> Output:
     return Output([h.to_json() for h in hits], lines)
 
 
+def moties_output(found: Sequence[Any]) -> Output:
+    lines: list[str] = [] if found else ["Geen moties gevonden."]
+    for u in found:
+        who = ", ".join(u.indieners)
+        lines.append(f"{u.title} ({u.citation}) — {u.status or 'uitslag onbekend'}")
+        if who:
+            lines.append(f"   ingediend door {who}" + (f" ({', '.join(u.fracties)})" if u.fracties else ""))
+        if u.dictum:
+            lines.append("   " + u.dictum[:300])
+        lines.append(f"   in: {u.doc_citation}")
+    return Output([u.to_json() for u in found], lines)
+
+
 def ingest_output(summary: Any) -> Output:
     return Output(summary.to_json(), [summary.describe()])
 
@@ -286,6 +300,20 @@ def do_ask(
         assistant = Assistant(settings)
     answer = assistant.ask(question, engine=engine, filters=filters)
     return Output(answer.to_json(), [answer.render_text()])
+
+
+def do_moties(settings: Settings, filters: dict[str, Any]) -> list[Any]:
+    from index.units import list_motions
+
+    return list_motions(settings, **filters)
+
+
+def do_draft(
+    settings: Settings, topic: str, engine: str | None, filters: dict[str, str], assistant: Any = None
+) -> Any:
+    from assistant.draft import draft_letter
+
+    return draft_letter(topic, settings, engine=engine, filters=filters, assistant=assistant)
 
 
 def do_ingest(
@@ -324,6 +352,21 @@ class SearchBody(BaseModel):
 
 class AskBody(BaseModel):
     question: str
+    engine: str | None = None
+    filters: dict[str, str] = Field(default_factory=dict)
+
+
+class MotiesBody(BaseModel):
+    dossier: str | None = None
+    status: str | None = None
+    indiener: str | None = None
+    fractie: str | None = None
+    query: str | None = None
+    limit: int = 200
+
+
+class DraftBody(BaseModel):
+    topic: str
     engine: str | None = None
     filters: dict[str, str] = Field(default_factory=dict)
 
@@ -425,6 +468,22 @@ def routes(settings: Settings, token: str) -> list[Any]:
             return {"data": out.data, "lines": out.lines}
 
         return answer("ask", work)
+
+    @router.post("/moties")
+    def moties(body: MotiesBody) -> JSONResponse:
+        return answer("moties", lambda: [u.model_dump() for u in do_moties(settings, body.model_dump())])
+
+    @router.post("/draft")
+    def draft(body: DraftBody) -> JSONResponse:
+        def work() -> dict[str, Any]:
+            from assistant import service
+
+            letter = do_draft(
+                settings, body.topic, body.engine, body.filters, service.get_assistant(settings)
+            )
+            return letter.to_json()
+
+        return answer("draft", work)
 
     @router.post("/ingest")
     def ingest(body: IngestBody) -> Response:
@@ -660,6 +719,34 @@ def ask(settings: Settings, question: str, *, engine: str | None, filters: dict[
         {"question": question, "engine": engine, "filters": filters},
         lambda: do_ask(settings, question, engine, filters),
         lambda result: Output(result["data"], list(result["lines"])),
+    )
+
+
+def moties(settings: Settings, **filters: Any) -> Output:
+    """``briefing moties``: ``filters`` are ``list_motions``'s (dossier, status, indiener, fractie, query,
+    limit)."""
+    from index.search import UnitHit
+
+    body = MotiesBody(**filters).model_dump()
+    return run(
+        settings,
+        "moties",
+        body,
+        lambda: moties_output(do_moties(settings, body)),
+        lambda result: moties_output([UnitHit.model_validate(u) for u in result]),
+    )
+
+
+def draft(settings: Settings, topic: str, *, engine: str | None, filters: dict[str, str]) -> Any:
+    """``briefing draft``: the ``Letter``, made here or by the running app."""
+    from assistant.draft import Letter
+
+    return run(
+        settings,
+        "draft",
+        {"topic": topic, "engine": engine, "filters": filters},
+        lambda: do_draft(settings, topic, engine, filters),
+        Letter.from_json,
     )
 
 

@@ -191,6 +191,64 @@ def test_refused_opener_leaves_the_holder_able_to_write(tmp_path: Path, where: s
         reopened.close()
 
 
+def test_qdrant_client_local_mode_takes_the_same_lock(tmp_path: Path) -> None:
+    """store = "qdrant" with a local path: the same lock, before the client opens the folder, so a second
+    opener gets StoreBusyError naming the holder (not the client's own error) and the holder goes on."""
+    from index.store.base import ChunkRecord, SparseVector, set_store_role
+    from index.store.qdrant import QdrantStore
+
+    def records(start: int, n: int) -> list[ChunkRecord]:
+        return [
+            ChunkRecord(
+                id=f"00000000-0000-0000-0000-{i:012d}",
+                dense=[1.0] + [float(i % 7)] * 7,
+                sparse=SparseVector(indices=[i % 50], values=[1.0]),
+                payload={"doc_id": f"doc-{i}", "text": f"tekst {i}", "unit": "chunk", "access": "openbaar"},
+            )
+            for i in range(start, start + n)
+        ]
+
+    path = tmp_path / "local"
+    set_store_role("ingest")
+    try:
+        first = QdrantStore(path=path, dim=8)
+        first.add(records(0, 10))
+        with pytest.raises(StoreBusyError, match="in use: another ingest is running") as refused:
+            QdrantStore(path=path, dim=8)
+        assert refused.value.holder == LockHolder(pid=os.getpid(), role="ingest")
+        assert "qdrant-client local mode" in str(refused.value)
+        other = subprocess.run(
+            [
+                PY,
+                "-c",
+                STORE_OPENER.replace(
+                    "EdgeStore(sys.argv[1], dim=int(sys.argv[2]))",
+                    "QdrantStore(path=sys.argv[1], dim=int(sys.argv[2]))",
+                ).replace(
+                    "from index.store.edge import EdgeStore", "from index.store.qdrant import QdrantStore"
+                ),
+                str(path),
+                "8",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert other.stdout.split() == ["busy", str(os.getpid()), "ingest"], (
+            other.stdout + other.stderr[-2000:]
+        )
+        first.add(records(10, 10))  # the refused openers left the holder working
+        assert first.count() == 20
+        first.close()
+    finally:
+        set_store_role(None)
+    again = QdrantStore(path=path, dim=8)  # closing released the lock; the data is there
+    try:
+        assert again.count() == 20
+    finally:
+        again.close()
+
+
 def test_lock_file_is_private_and_names_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "edge"
     holder = _start_holder(path)
@@ -443,7 +501,7 @@ def test_refused_opener_beside_the_app_leaves_uploads_working(app: RunningApp) -
     upload = app.home.parent / "patrouilleschepen.txt"
     upload.write_text(UPLOAD_TEXT, encoding="utf-8")
     client = Client(app.url, verbose=False)
-    html, *_ = client.predict([handle_file(str(upload))], "openbaar", api_name="/on_upload")
+    html, *_ = client.predict([handle_file(str(upload))], "openbaar", False, api_name="/on_upload")
     assert "geïndexeerd" in html, html
 
     hits = json.loads(_ok(_cli(app.env, "search", "patrouilleschepen Noordzee", "--json")))
@@ -452,6 +510,39 @@ def test_refused_opener_beside_the_app_leaves_uploads_working(app: RunningApp) -
     assert set(removed["deleted"]) == {"patrouilleschepen"}
     status = json.loads(_ok(_cli(app.env, "status", "--json")))
     assert status["documents"] == 1 and status["incomplete"] == []
+
+
+@pytest.mark.slow
+def test_moties_and_draft_beside_the_app(app: RunningApp, tmp_path: Path) -> None:
+    """`briefing moties` and `briefing draft` read the store too: through the app while it runs (both were
+    refused before); the last test compares what they print with the direct path."""
+    from tests.test_units import KAMERSTUK_MOTIE
+
+    folder = tmp_path / "moties"
+    folder.mkdir()
+    (folder / "kst-99001-17.xml").write_text(KAMERSTUK_MOTIE, encoding="utf-8")
+    _ok(_cli(app.env, "ingest", str(folder), "--json"))
+
+    [motion] = json.loads(_ok(_cli(app.env, "moties", "--dossier", "99001", "--json")))
+    assert motion["id"] == "99001-17" and motion["indieners"][:1] == ["Jansen"], motion
+    assert "verzoekt de regering een fonds" in motion["dictum"]
+    text = _ok(_cli(app.env, "moties", "--query", "fonds voor proefvoorzieningen"))
+    assert "Kamerstukken II 2019/20, 99001, nr. 17" in text and "ingediend door Jansen" in text, text
+    assert _ok(_cli(app.env, "moties", "--status", "aangenomen")) == "Geen moties gevonden.\n"
+
+    removed = json.loads(_ok(_cli(app.env, "delete", motion["doc_id"])))
+    assert set(removed["deleted"]) == {motion["doc_id"]}
+    app.outputs["moties-json"] = _ok(_cli(app.env, "moties", "--json"))
+    assert json.loads(app.outputs["moties-json"]) == []
+
+    docx = tmp_path / "brief.docx"
+    app.outputs["draft-json"] = _ok(
+        _cli(app.env, "draft", "drones boven de Waddenzee", "--json", "--docx", str(docx))
+    )
+    letter = json.loads(app.outputs["draft-json"])
+    assert letter["title"] == "Kamerbrief over drones boven de Waddenzee"
+    assert "drones" in json.dumps(letter["sections"], ensure_ascii=False)
+    assert docx.stat().st_size > 0
 
 
 @pytest.mark.slow
@@ -496,6 +587,8 @@ def test_stopping_the_app_withdraws_it_and_the_cli_prints_the_same_directly(app:
     assert via_app["skipped"] == [{"path": "missing-folder", "reason": "file or folder does not exist"}]
     bad = _cli(app.env, "search", "x", "--filter", "colour=blue")
     assert bad.returncode == 1 and bad.stderr == app.outputs["bad-filter"]
+    assert _ok(_cli(app.env, "moties", "--json")) == app.outputs["moties-json"]
+    assert _ok(_cli(app.env, "draft", "drones boven de Waddenzee", "--json")) == app.outputs["draft-json"]
     status = json.loads(_ok(_cli(app.env, "status", "--json")))
     assert status["documents"] == 1 and status["incomplete"] == []
 
