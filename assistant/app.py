@@ -542,6 +542,14 @@ def build_app(settings: Settings) -> gr.Blocks:
                         label="Toegang voor deze bestanden",
                         elem_id="upload-toegang",
                     )
+                    # Only offered to users who may delete: replacing is deleting the old text. Without it an
+                    # upload whose name matches an indexed document gets a new id (``-2``), never its place.
+                    upload_replace = gr.Checkbox(
+                        value=False,
+                        label="Vervang een bestaand document met dezelfde naam (wordt gelogd)",
+                        visible=False,
+                        elem_id="upload-vervang",
+                    )
                     upload_btn = gr.Button("Uploaden en indexeren", variant="primary", elem_id="upload-knop")
                     upload_result = gr.HTML("", elem_id="upload-resultaat")
                 upload_denied = gr.Markdown(
@@ -588,17 +596,22 @@ def build_app(settings: Settings) -> gr.Blocks:
             else:
                 banner = "Eén gebruiker, volledige toegang"
             may_upload = auth.can_upload(settings, name)
+            may_delete = auth.can_delete(settings, name)
             return (
                 banner,
                 gr.update(visible=may_upload),
                 gr.update(visible=not may_upload),
-                gr.update(visible=auth.can_delete(settings, name)),
+                gr.update(visible=may_delete),
+                gr.update(visible=may_delete, value=False),
                 *_docs_outputs(request),
             )
 
         docs_outputs = [docs_df, delete_ids, kind, status_md]
         demo.load(
-            on_load, None, [user_md, upload_group, upload_denied, delete_group, *docs_outputs], queue=False
+            on_load,
+            None,
+            [user_md, upload_group, upload_denied, delete_group, upload_replace, *docs_outputs],
+            queue=False,
         )
 
         def on_ask(q, chat, state, k, dos, dfrom, dto, request: gr.Request):
@@ -779,12 +792,15 @@ def build_app(settings: Settings) -> gr.Blocks:
             on_edit, [draft_text, letter_state], [download, docx_status], trigger_mode="always_last"
         )
 
-        def on_upload(paths, level, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+        def on_upload(paths, level, replace, request: gr.Request, progress=gr.Progress()):  # noqa: B008
             from index.progress import reporting_progress
 
             name = _user(request)
             if not auth.can_upload(settings, name):
                 raise gr.Error("Uploaden is voorbehouden aan gebruikers met de rol intern.")
+            if replace and not auth.can_delete(settings, name):
+                # The box is hidden from these users; a crafted request still gets no replacement.
+                raise gr.Error("Vervangen mag alleen een gebruiker met verwijderrecht.")
             if level not in auth.access_for(settings, name):
                 raise gr.Error("Ongeldig toegangsniveau.")
             if not paths:
@@ -805,16 +821,22 @@ def build_app(settings: Settings) -> gr.Blocks:
                     progress((p.units_done, p.units_total), desc=text, unit="fragmenten")
 
             with reporting_progress(on_ingest):
-                results = service.upload_and_ingest(files_in, settings, level, user=name, on_file=on_file)
+                results = service.upload_and_ingest(
+                    files_in, settings, level, user=name, on_file=on_file, replace=bool(replace)
+                )
             # Gradio's copies of the uploaded files: the service kept what it accepted in uploads/; nothing
             # may stay servable under the temp dir after its document is deleted.
             for p, _ in files_in:
                 with contextlib.suppress(OSError):
                     p.unlink()
             progress((len(files_in), len(files_in)), desc="Klaar", unit="bestanden")
-            return (render_upload_results(results), None, *_docs_outputs(request))
+            return (render_upload_results(results), None, False, *_docs_outputs(request))
 
-        upload_btn.click(on_upload, [files, upload_access], [upload_result, files, *docs_outputs])
+        upload_btn.click(
+            on_upload,
+            [files, upload_access, upload_replace],
+            [upload_result, files, upload_replace, *docs_outputs],
+        )
 
         def on_delete(ids, request: gr.Request):
             name = _user(request)

@@ -531,7 +531,7 @@ def _index_staged(
                     name,
                     f"document {doc.id} bestaat al; vervangen mag alleen een gebruiker met verwijderrecht",
                 )
-            action = "replace"
+            action, note = "replace", f"vervangt het bestaande document {doc.id}"
         elif old.get("doc_hash") == doc.content_hash:
             return {
                 "file": name,

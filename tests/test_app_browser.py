@@ -375,6 +375,80 @@ def test_upload_pdf_then_ask_about_its_fact(
     page.context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+def test_upload_replaces_only_when_asked_and_the_replacement_is_audited(
+    browser, app_url: str, app_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 11, point 5: a same-named upload gets a new id unless a user with the right ticks "vervang"."""
+    from assistant import service
+
+    doc = tmp_path / "vervang-notitie.txt"
+
+    def upload(text: str, replace: bool, expect: str) -> str:
+        doc.write_text(text, encoding="utf-8")
+        page.locator("#upload input[type=file]").set_input_files(str(doc))
+        box = page.locator("#upload-vervang input[type=checkbox]")
+        if box.is_checked() != replace:
+            box.click()
+        page.locator("#upload-knop").click()
+        # The table of the previous upload stays until this one's result replaces it.
+        result = page.locator("#upload-resultaat", has_text=expect)
+        result.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        out = result.inner_text()
+        assert result.locator("td.upload-status").all_inner_texts() == ["geïndexeerd"], out
+        page.locator("#upload-knop").wait_for()  # the handler has returned: the box is reset
+        assert not box.is_checked()
+        return out
+
+    page = _login(browser, app_url, "intern")
+    page.get_by_role("tab", name="Documenten").click()
+    assert page.locator("#upload-vervang").is_visible()
+    upload("De pilot met vervangende dijkwachten duurt zes maanden.\n", False, "vervang-notitie")
+    second = upload("De pilot met vervangende dijkwachten duurt twee jaar.\n", False, "bestond al")
+    assert "opgeslagen als vervang-notitie-2" in second, second
+    third = upload("De pilot met vervangende dijkwachten duurt negen maanden.\n", True, "vervangt het")
+    assert "vervangt het bestaande document vervang-notitie" in third, third
+
+    from index.search import get_index
+
+    texts = {
+        d.doc_id: " ".join(h.payload["text"] for h in _doc_points(app_settings, d.doc_id))
+        for d in get_index(app_settings).store.list_documents()
+        if d.doc_id.startswith("vervang-notitie")
+    }
+    assert set(texts) == {"vervang-notitie", "vervang-notitie-2"}, texts
+    assert "negen maanden" in texts["vervang-notitie"] and "zes maanden" not in texts["vervang-notitie"]
+    assert "twee jaar" in texts["vervang-notitie-2"]
+    replaced = [a for a in service.read_audit(app_settings) if a["action"] == "replace"]
+    assert [(a["user"], a["status"]) for a in replaced] == [("intern", "geïndexeerd")], replaced
+
+    # Leave the module's store as it was.
+    page.locator("#verwijder-keuze input").click()
+    page.get_by_role("option", name="vervang-notitie —", exact=False).click()
+    page.locator("#verwijder-keuze input").click()
+    page.get_by_role("option", name="vervang-notitie-2", exact=False).click()
+    page.locator("#verwijder-knop").click()
+    page.locator("#verwijder-resultaat", has_text="Verwijderd").wait_for()
+    page.wait_for_function("!document.querySelector('#documenten').innerText.includes('vervang-notitie')")
+    page.context.close()
+
+
+def _doc_points(settings: Settings, doc_id: str) -> list:
+    from index.search import get_index
+    from index.store.base import Filters
+
+    store = get_index(settings).store
+    flt = Filters(match={"doc_id": doc_id})
+    return store.query(
+        dense=[1.0] * settings.embedding_dim,
+        sparse=None,
+        limit=max(store.count(flt), 1),
+        filters=flt,
+        mode="dense",
+    )
+
+
 # Every text the upload's progress bars show (one per output component), in the order they first appear,
 # recorded as the page changes them (a MutationObserver runs before the next paint): what the user saw,
 # without sampling it at some moment.
@@ -447,6 +521,7 @@ def test_public_user_cannot_see_internal_documents(browser, app_url: str) -> Non
     assert not page.locator("#upload-knop").is_visible()
     assert page.locator("#upload-geweigerd").is_visible()
     assert not page.locator("#verwijder-knop").is_visible()
+    assert not page.locator("#upload-vervang").is_visible()
     _shot(page, "07-publiek-documenten")
 
     page.get_by_role("tab", name="Vragen").click()
