@@ -7,6 +7,7 @@ from typing import Any
 
 from corpus.loader import load_paths
 from corpus.models import Document, ParliamentaryUnit, ReadError
+from corpus.settings import Settings
 
 
 def _record(doc: Document) -> dict[str, Any]:
@@ -53,6 +54,7 @@ def _error_record(err: ReadError) -> dict[str, Any]:
     }
 
 
-def inspect_paths(paths: list[Path]) -> list[dict[str, Any]]:
-    """One record per file under ``paths``: the document's metadata and the citations in its text."""
-    return [_record(r) if isinstance(r, Document) else _error_record(r) for r in load_paths(paths)]
+def inspect_paths(paths: list[Path], settings: Settings | None = None) -> list[dict[str, Any]]:
+    """One record per file under ``paths``: the document's metadata and the citations in its text.
+    ``settings`` decide the limits and which folders are the assistant's own (never read)."""
+    return [_record(r) if isinstance(r, Document) else _error_record(r) for r in load_paths(paths, settings)]

@@ -328,3 +328,27 @@ def test_chunk_vectors_from_sentences(
         )
         assert got[0].id == cid and got[0].score > 0.999
     assert len(ids) == n
+
+
+def test_home_spelled_relative_is_one_folder_wherever_later_commands_run(
+    tmp_path: Path, models_dir: Path, module_cache: Path, folder: Path, monkeypatch
+) -> None:
+    # `--home h` once named a folder relative to each command's working directory: the manifest, lock and
+    # store of a later run from elsewhere were other ones. Settings hold one absolute spelling.
+    work, elsewhere = tmp_path / "werk", tmp_path / "elders"
+    work.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(work)
+    settings = Settings(home=Path("h"), models=models_dir, embedding_cache=module_cache)
+    assert settings.home == work / "h" and settings.store_path.is_absolute()
+    assert Settings(home=Path("~/h")).home == Path.home() / "h"
+    first = ingest_paths([folder], settings, progress=False)
+    close_indexes()
+
+    monkeypatch.chdir(elsewhere)
+    again = ingest_paths([folder], settings, progress=False)
+    same = Settings(home=work / "h", models=models_dir, embedding_cache=module_cache)
+    assert (again.unchanged, again.added, again.embedded) == (first.documents, 0, 0)
+    assert get_index(same) is get_index(settings)
+    assert not (elsewhere / "h").exists()
+    close_indexes()
