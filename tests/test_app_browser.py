@@ -392,8 +392,9 @@ def test_upload_replaces_only_when_asked_and_the_replacement_is_audited(
         if box.is_checked() != replace:
             box.click()
         page.locator("#upload-knop").click()
-        # The table of the previous upload stays until this one's result replaces it.
-        result = page.locator("#upload-resultaat", has_text=expect)
+        # The table of the previous upload stays until this one's replaces it, and the progress text shows
+        # in the same place (it names the file): wait for a result table that says what this one must.
+        result = page.locator("#upload-resultaat table", has_text=expect)
         result.wait_for(timeout=ANSWER_TIMEOUT_MS)
         out = result.inner_text()
         assert result.locator("td.upload-status").all_inner_texts() == ["geïndexeerd"], out

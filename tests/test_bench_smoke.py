@@ -144,6 +144,7 @@ def test_run_all_renders_the_doc_from_results(tmp_path: Path) -> None:
                 _target(
                     "ingest_vs_raw_model", "ingest ÷ raw", "0.45×", False, "REASON-RAW next step: a lever"
                 ),
+                _target("default_ingest_speedup", "default against torch", "1.6×", False, "REASON-DEFAULT"),
             ],
             [figures, profile],
         ),
@@ -210,10 +211,12 @@ def test_run_all_renders_the_doc_from_results(tmp_path: Path) -> None:
     bench_block = text.split("<!-- generated:bench:begin -->")[1].split("<!-- generated:bench:end -->")[0]
     targets = bench_block.split("## Targets (issue 12)")[1].split("\n\n")[1].splitlines()
     rows = [r for r in targets if r.startswith("| ") and not r.startswith("| #")]
-    assert len(rows) == 8, targets  # every target of issue 12, one row each
+    assert len(rows) == 9, targets  # every target of issue 12, one row each
     by_goal = {r.split(" | ")[2]: r for r in rows}
     assert "| met |" in by_goal["≤ 10%"] and "+4%" in by_goal["≤ 10%"]
     assert "**not met**" in by_goal["≥ 1.8×"] and "REASON-RAW" in by_goal["≥ 1.8×"]
+    default = by_goal["≥ 2× (nDCG@10: the levers row)"]
+    assert "1.6×" in default and "**not met**" in default and "REASON-DEFAULT" in default
     assert "7.5 ms" in by_goal["≤ 10 ms"] and "| met |" in by_goal["≤ 10 ms"]
     assert "**not met**" in by_goal["≤ 1 s"] and "REASON-ASK" in by_goal["≤ 1 s"]
     assert (
