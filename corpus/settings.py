@@ -72,8 +72,8 @@ class Settings(BaseSettings):
     # "auto" picks bfloat16 where the CPU has native bf16 (avx512_bf16/amx), else float32.
     embedding_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
     # "openvino" (default) runs the same model exported to OpenVINO: exported once by `briefing models
-    # install` (else on first use), same vectors as torch up to bf16 noise, 2.5x the model's ingest work at
-    # nDCG@10 +0.002 (bench/bench_levers.py). "torch" runs it through sentence-transformers.
+    # install` (else on first use), same vectors as torch up to bf16 noise; 1.87x the model's ingest work,
+    # 1.64x the whole ingest (docs/performance.md). "torch" runs it through sentence-transformers.
     embedding_backend: Literal["torch", "openvino"] = "openvino"
     # Vectors cached by (model, chunk hash); default: $home/cache/embeddings.sqlite.
     embedding_cache: Path | None = None

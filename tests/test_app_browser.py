@@ -382,6 +382,7 @@ def test_upload_replaces_only_when_asked_and_the_replacement_is_audited(
 ) -> None:
     """Issue 11, point 5: a same-named upload gets a new id unless a user with the right ticks "vervang"."""
     from assistant import service
+    from tests.test_ingest import _points
 
     doc = tmp_path / "vervang-notitie.txt"
 
@@ -414,7 +415,7 @@ def test_upload_replaces_only_when_asked_and_the_replacement_is_audited(
     from index.search import get_index
 
     texts = {
-        d.doc_id: " ".join(h.payload["text"] for h in _doc_points(app_settings, d.doc_id))
+        d.doc_id: " ".join(p["text"] for p in _points(app_settings, d.doc_id).values())
         for d in get_index(app_settings).store.list_documents()
         if d.doc_id.startswith("vervang-notitie")
     }
@@ -433,21 +434,6 @@ def test_upload_replaces_only_when_asked_and_the_replacement_is_audited(
     page.locator("#verwijder-resultaat", has_text="Verwijderd").wait_for()
     page.wait_for_function("!document.querySelector('#documenten').innerText.includes('vervang-notitie')")
     page.context.close()
-
-
-def _doc_points(settings: Settings, doc_id: str) -> list:
-    from index.search import get_index
-    from index.store.base import Filters
-
-    store = get_index(settings).store
-    flt = Filters(match={"doc_id": doc_id})
-    return store.query(
-        dense=[1.0] * settings.embedding_dim,
-        sparse=None,
-        limit=max(store.count(flt), 1),
-        filters=flt,
-        mode="dense",
-    )
 
 
 # Every text the upload's progress bars show (one per output component), in the order they first appear,

@@ -367,6 +367,17 @@ class StoreLock:
             _held.add(self)
             self.record()
 
+    @classmethod
+    def taken(cls, folder: Path | str, engine: str) -> StoreLock:
+        """The lock on ``folder``, held; a busy store raises ``StoreBusyError`` saying that ``engine`` allows
+        one process at a time. Stores take it before their engine touches the folder."""
+        lock = cls(folder)
+        try:
+            lock.acquire()
+        except StoreBusyError as e:
+            raise StoreBusyError(f"{e}; {engine} allows one process at a time", e.holder) from None
+        return lock
+
     def record(self) -> None:
         """Write this process's pid and role into the lock file (only while holding it)."""
         if self._file is None:

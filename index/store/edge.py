@@ -81,11 +81,7 @@ class EdgeStore(QueriesInBatches):
         # Lock first, engine second: Edge 0.9's own refusal ("WouldBlock" on the WAL) comes only after it
         # has opened the shard's files, and that alone breaks the holder's next flush. A refused opener
         # must not get that far.
-        self._lock = StoreLock(self.path)
-        try:
-            self._lock.acquire()
-        except StoreBusyError as e:
-            raise StoreBusyError(f"{e}; Qdrant Edge allows one process at a time", e.holder) from None
+        self._lock = StoreLock.taken(self.path, "Qdrant Edge")
         try:
             self._shard = self._open(dim)
         except BaseException:

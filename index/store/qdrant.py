@@ -30,7 +30,6 @@ from index.store.base import (
     NoMatch,
     QueriesInBatches,
     QuerySpec,
-    StoreBusyError,
     StoreConfigError,
     StoreLock,
     date_bounds,
@@ -84,13 +83,7 @@ class QdrantStore(QueriesInBatches):
             self._where = f"local:{path}"
             # The same lock as Qdrant Edge's, before the client: local mode's own portalocker refusal comes
             # after it has opened the folder, and the CLI's "wait or go through the app" needs the holder.
-            self._lock = StoreLock(path)
-            try:
-                self._lock.acquire()
-            except StoreBusyError as e:
-                raise StoreBusyError(
-                    f"{e}; qdrant-client local mode allows one process at a time", e.holder
-                ) from None
+            self._lock = StoreLock.taken(path, "qdrant-client local mode")
             try:
                 self.client = QdrantClient(path=str(path))
             except BaseException:
